@@ -1,0 +1,124 @@
+"""Settings from the environment and `.env`, validated once with one clear line per bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlparse
+
+from dotenv import load_dotenv
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The local server's development keys, the same ones livekit.yaml declares. They only
+# ever guard a server bound to loopback; production sets its own in the environment.
+DEV_API_KEY = "devkey"
+DEV_API_SECRET = "local-dev-secret-0123456789abcdefghij"  # noqa: S105 - loopback dev key
+
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line fit for the terminal."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    livekit_url: str = "ws://127.0.0.1:7880"
+    """Signal URL of the LiveKit server (ws://, wss://, http:// or https://)."""
+    livekit_api_key: Annotated[str, Field(min_length=1)] = DEV_API_KEY
+    livekit_api_secret: SecretStr = SecretStr(DEV_API_SECRET)
+
+    agent_name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = (
+        "voice-agent"
+    )
+    """Name the worker registers for explicit dispatch."""
+
+    deepgram_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    deepgram_model: str = "nova-3"
+    openai_llm_model: str = "gpt-4.1-mini"
+    openai_tts_model: str = "gpt-4o-mini-tts"
+    openai_tts_voice: str = "ash"
+
+    greeting: Annotated[str, Field(min_length=1, max_length=400)] = (
+        "Thanks for calling Northside Home Services. How can I help you today?"
+    )
+    offline_tts_voice: str = "en-us"
+    offline_tts_words_per_minute: Annotated[int, Field(ge=80, le=450)] = 175
+
+    vad_min_silence_s: Annotated[float, Field(ge=0.05, le=3.0)] = 0.3
+    """Silence Silero VAD needs before it declares the end of speech."""
+    endpointing_min_delay_s: Annotated[float, Field(ge=0.0, le=5.0)] = 0.3
+    """Silence after speech before the turn may end, when the turn model is confident."""
+    endpointing_max_delay_s: Annotated[float, Field(ge=0.1, le=10.0)] = 1.0
+    """Longest wait for the caller to go on when the turn model thinks they will."""
+
+    worker_max_retry: Annotated[int, Field(ge=0, le=1000)] = 16
+    """Connection attempts to the LiveKit server before the worker gives up."""
+    worker_num_idle_processes: Annotated[int, Field(ge=0, le=32)] = 1
+    """Job processes kept warm (models loaded) ahead of calls."""
+    worker_drain_timeout_s: Annotated[int, Field(ge=1, le=86_400)] = 600
+    """On SIGTERM: how long active calls may run on before the worker exits anyway."""
+    worker_http_port: Annotated[int, Field(ge=0, le=65_535)] = 8081
+    """Health-check port of the worker; 0 picks a free port."""
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    data_dir: Path = Path.home() / ".local" / "share" / "voice-agent"
+
+    @field_validator("livekit_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in {"ws", "wss", "http", "https"} or not parsed.hostname:
+            raise ValueError("must look like ws://host:port (ws, wss, http or https)")
+        try:
+            parsed.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise ValueError("has a malformed port") from exc
+        return value
+
+    @field_validator("livekit_api_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"is too short: LiveKit needs at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("deepgram_api_key", "openai_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def uses_cloud_stt(self) -> bool:
+        return self.deepgram_api_key is not None
+
+    @property
+    def uses_cloud_llm_and_tts(self) -> bool:
+        return self.openai_api_key is not None
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] not in {"value_error"} and "input" in first and "secret" not in name.lower():
+        message += f" (got {str(first['input'])[:60]!r})"
+    return f"config error: {name}: {message}"
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+    """Read `.env` (never overriding the real environment), then validate."""
+    if env_file is not None:
+        load_dotenv(env_file, override=False)
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None

