@@ -33,6 +33,8 @@ SAMPLES_PER_FRAME = SAMPLE_RATE * FRAME_MS // 1000
 AUDIBLE_DBFS = -45.0
 REPLY_DONE_SILENCE_S = 1.2
 """Quiet after agent audio that ends a reply; longer than the pauses between TTS sentences."""
+CALLER_WORDS_PER_MINUTE = 150
+"""A little slower than the agent: synthetic callers should be easy to understand."""
 TRANSCRIPTION_TOPIC = "lk.transcription"
 TRANSCRIBED_TRACK_ATTR = "lk.transcribed_track_id"
 FINAL_ATTR = "lk.transcription_final"
@@ -94,7 +96,7 @@ def synthesize_utterance(text: str) -> Utterance:
     from agent.providers.offline.espeak import EspeakEngine
 
     engine = EspeakEngine.shared()
-    samples = engine.synthesize(text)
+    samples = engine.synthesize(text, words_per_minute=CALLER_WORDS_PER_MINUTE)
     return Utterance(label=text, samples=resample(samples, engine.sample_rate, SAMPLE_RATE))
 
 

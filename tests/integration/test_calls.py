@@ -1,0 +1,44 @@
+"""Calls through a real LiveKit server to the real worker, over WebRTC."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.caller import place_call, synthesize_utterance
+from tests.integration.conftest import RunningServer, RunningWorker, settings_for
+
+
+async def test_agent_joins_on_dispatch_and_greets(
+    shared_server: RunningServer, shared_worker: RunningWorker
+) -> None:
+    report = await place_call(settings_for(shared_server, shared_worker), [], timeout=30)
+    assert report.greeting_ms is not None, "the agent never greeted"
+    assert "how can i help" in report.greeting_text.lower()
+
+
+async def test_caller_speaks_and_agent_answers_with_audio(
+    shared_server: RunningServer, shared_worker: RunningWorker
+) -> None:
+    report = await place_call(
+        settings_for(shared_server, shared_worker),
+        [synthesize_utterance("My kitchen sink is leaking.")],
+        timeout=30,
+    )
+    turn = report.turns[0]
+    assert turn.answered and turn.round_trip_ms is not None and turn.round_trip_ms > 0
+    assert "sink" in turn.agent_heard.lower()
+    assert "sink" in turn.agent_said.lower()
+
+
+async def test_two_calls_in_two_rooms_are_both_served(
+    shared_server: RunningServer, shared_worker: RunningWorker
+) -> None:
+    settings = settings_for(shared_server, shared_worker)
+    first, second = await asyncio.gather(
+        place_call(settings, [synthesize_utterance("My kitchen sink is leaking.")], timeout=40),
+        place_call(settings, [synthesize_utterance("I smell something burning.")], timeout=40),
+    )
+    assert first.room != second.room
+    assert first.answered_all and second.answered_all
+    assert "sink" in first.turns[0].agent_said.lower()
+    assert "burning" in second.turns[0].agent_said.lower()

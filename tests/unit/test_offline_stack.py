@@ -1,0 +1,50 @@
+"""The embedded offline providers: real synthesis, real recognition, a scripted reply."""
+
+import numpy as np
+import pytest
+from livekit.agents import AgentSession
+
+from agent.audio import resample
+from agent.front_desk import FrontDesk
+from agent.providers.offline.espeak import EspeakEngine
+from agent.providers.offline.scripted_llm import ScriptedReplyLLM, scripted_reply
+from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
+
+
+@pytest.fixture(scope="module")
+def whisper() -> WhisperSTT:
+    return WhisperSTT(load_whisper_model())
+
+
+def test_espeak_synthesises_audible_speech() -> None:
+    engine = EspeakEngine.shared()
+    samples = engine.synthesize("Thanks for calling.")
+    assert samples.dtype == np.int16
+    assert samples.size > engine.sample_rate * 0.5
+    assert np.abs(samples).max() > 3000
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 48000])
+def test_whisper_reads_back_synthesised_speech_at_any_rate(whisper: WhisperSTT, rate: int) -> None:
+    engine = EspeakEngine.shared()
+    speech = resample(engine.synthesize("I need a plumber tomorrow morning."), engine.sample_rate, rate)
+    text = whisper.transcribe(speech, rate).lower()
+    assert "plumber" in text and "tomorrow" in text
+
+
+def test_whisper_hears_nothing_in_silence(whisper: WhisperSTT) -> None:
+    assert "plumber" not in whisper.transcribe(np.zeros(16000, np.int16), 16000).lower()
+
+
+def test_scripted_reply_repeats_what_it_heard() -> None:
+    assert "leaking sink" in scripted_reply("I have a leaking sink.")
+    assert "didn't catch" in scripted_reply("   ")
+
+
+async def test_agent_answers_in_text_mode_with_the_scripted_llm() -> None:
+    async with ScriptedReplyLLM() as llm, AgentSession(llm=llm) as session:
+        await session.start(FrontDesk(greeting="Hello."))
+        result = await session.run(user_input="My water heater is broken")
+        result.expect.next_event().is_message(role="assistant")
+        message = result.expect[0].event().item
+        assert "water heater" in message.text_content.lower()
