@@ -86,6 +86,15 @@ class Settings(BaseSettings):
             raise ValueError(f"is too short: LiveKit needs at least {MIN_SECRET_LENGTH} characters")
         return value
 
+    @field_validator("data_dir")
+    @classmethod
+    def _check_data_dir(cls, value: Path) -> Path:
+        resolved = value.expanduser().resolve()
+        repo_root = Path(__file__).resolve().parents[1]
+        if resolved == repo_root or repo_root in resolved.parents:
+            raise ValueError("must be outside the repository tree")
+        return resolved
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:

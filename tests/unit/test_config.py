@@ -64,3 +64,13 @@ def test_env_file_is_read_without_overriding_the_environment(
         assert settings.worker_max_retry == 7
     finally:
         monkeypatch.delenv("AGENT_NAME", raising=False)
+
+
+def test_data_dir_expands_home_and_stays_out_of_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    monkeypatch.setenv("DATA_DIR", "~/va-data")
+    assert load_settings(env_file=None).data_dir == Path.home().resolve() / "va-data"
+    monkeypatch.setenv("DATA_DIR", str(Path(__file__).resolve().parents[2] / "data"))
+    with pytest.raises(ConfigError, match="DATA_DIR: must be outside"):
+        load_settings(env_file=None)
