@@ -61,3 +61,16 @@ async def test_worker_started_before_the_server_retries_then_connects() -> None:
         worker.stop()
         if server is not None:
             server.stop()
+
+
+def test_worker_gives_up_after_its_retries_with_one_line_and_exit_1() -> None:
+    ports = free_ports()  # nothing listens there
+    worker = launch_worker(ports.url, WORKER_MAX_RETRY="1")
+    try:
+        assert worker.process.wait(90) == 1
+        output = "".join(worker.lines)
+        assert "Traceback" not in output
+        assert f"cannot connect to the LiveKit server at {ports.url} after 1 retries" in output
+        assert worker.log_count("failed to connect to livekit, retrying") == 1
+    finally:
+        worker.stop()
