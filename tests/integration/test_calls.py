@@ -42,3 +42,17 @@ async def test_two_calls_in_two_rooms_are_both_served(
     assert first.answered_all and second.answered_all
     assert "sink" in first.turns[0].agent_said.lower()
     assert "burning" in second.turns[0].agent_said.lower()
+
+
+def test_call_with_wrong_keys_exits_2_in_one_line(shared_server: RunningServer) -> None:
+    from tests.unit.test_cli import assert_one_line_error, run_cli
+
+    result = run_cli(
+        "call",
+        "--say",
+        "hello",
+        "--url",
+        shared_server.ports.url,
+        env={"LIVEKIT_API_SECRET": "x" * 40},
+    )
+    assert_one_line_error(result, "rejected the API key or secret")
