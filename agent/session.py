@@ -5,11 +5,14 @@ from __future__ import annotations
 from livekit.agents import AgentSession, inference, vad
 from livekit.agents.voice.turn import TurnHandlingOptions
 
+from agent.call_state import CallState
 from agent.config import Settings
 from agent.providers.factory import Providers
 
 
-def build_session(settings: Settings, providers: Providers, *, vad_model: vad.VAD) -> AgentSession:
+def build_session(
+    settings: Settings, providers: Providers, *, vad_model: vad.VAD, call_state: CallState
+) -> AgentSession[CallState]:
     turn_handling: TurnHandlingOptions = {
         # v1-mini ships inside livekit-local-inference: no cloud gateway, no hub download.
         "turn_detection": inference.TurnDetector(version="v1-mini"),
@@ -20,7 +23,8 @@ def build_session(settings: Settings, providers: Providers, *, vad_model: vad.VA
         "interruption": {"enabled": True, "resume_false_interruption": True},
         "preemptive_generation": {"enabled": True},
     }
-    return AgentSession(
+    return AgentSession[CallState](
+        userdata=call_state,
         stt=providers.stt,
         llm=providers.llm,
         tts=providers.tts,

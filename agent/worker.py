@@ -8,6 +8,7 @@ from livekit.agents import AgentServer, JobContext, JobProcess
 from livekit.agents.voice.room_io import RoomOptions
 from livekit.plugins import silero
 
+from agent.call_state import CallState
 from agent.config import Settings, load_settings
 from agent.front_desk import FrontDesk
 from agent.providers.factory import build_providers
@@ -34,7 +35,8 @@ async def entrypoint(ctx: JobContext) -> None:
         settings, vad_model=vad_model, offline_stt=WhisperSTT(ctx.proc.userdata["whisper"])
     )
     logger.info("call starting", extra={"room": ctx.room.name, "providers": providers.chain})
-    session = build_session(settings, providers, vad_model=vad_model)
+    call_state = CallState(call_id=ctx.job.id, room=ctx.room.name)
+    session = build_session(settings, providers, vad_model=vad_model, call_state=call_state)
     await session.start(
         agent=FrontDesk(greeting=settings.greeting),
         room=ctx.room,

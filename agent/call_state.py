@@ -1,0 +1,21 @@
+"""Per-call state shared by the agent, its tools and the escalation policy (session userdata)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CallState:
+    call_id: str
+    """Stable id of this call (the LiveKit job id); part of every idempotency key."""
+    room: str = ""
+    transport: str = "web"
+    """"web" or "sip"."""
+    caller_phone: str | None = None
+    """Caller ID in E.164 when the call came over SIP."""
+    verified_customer_id: str | None = None
+    """Set once the caller is verified (caller-ID match or a verification answer)."""
+    failed_turns: int = 0
+    transcript: list[tuple[str, str]] = field(default_factory=list)
+    """(role, text) pairs, for warm transfer and callbacks."""
