@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     endpointing_max_delay_s: Annotated[float, Field(ge=0.1, le=10.0)] = 1.0
     """Longest wait for the caller to go on when the turn model thinks they will."""
 
+    llm_first_token_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.8
+    """A primary LLM with no first token by then is failed over (hung-provider watchdog)."""
+    llm_stall_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.0
+    """Longest gap between LLM chunks before the stream is failed over."""
+    tts_first_audio_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.6
+    """A primary TTS with no audio by then is failed over."""
+    stt_response_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.8
+    """A primary STT that hears speech but sends nothing for this long is failed over."""
+    fault_injection_llm_hang_word: str = ""
+    """Tests only: put a hanging LLM test double first in the chain, hanging when the caller says this word."""
+
     worker_max_retry: Annotated[int, Field(ge=0, le=1000)] = 16
     """Connection attempts to the LiveKit server before the worker gives up."""
     worker_num_idle_processes: Annotated[int, Field(ge=0, le=32)] = 1

@@ -1,7 +1,8 @@
-"""Chooses each hop's provider: the cloud primary when its key is set, backed by the offline stack."""
+"""Builds each hop's provider chain: the cloud primary (under a watchdog) first, the offline stack last."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from livekit.agents import llm, stt, tts, vad
@@ -10,6 +11,9 @@ from agent.config import Settings
 from agent.providers.offline.espeak_tts import EspeakTTS
 from agent.providers.offline.scripted_llm import ScriptedReplyLLM
 from agent.providers.offline.whisper_stt import WhisperSTT
+from agent.providers.watchdog import WatchdogLLM, WatchdogSTT, WatchdogTTS
+
+logger = logging.getLogger("voice_agent.providers")
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,21 @@ class Providers:
     llm: llm.LLM
     tts: tts.TTS
     chain: str
-    """Human-readable provider chain, e.g. "stt=deepgram>offline llm=offline tts=offline"."""
+    """Human-readable chains, e.g. "stt=deepgram>offline llm=offline tts=offline"."""
+
+
+def _log_availability(
+    hop: str, adapter: stt.FallbackAdapter | llm.FallbackAdapter | tts.FallbackAdapter
+) -> None:
+    def _changed(event: object) -> None:
+        provider = getattr(event, hop)
+        available = getattr(event, "available", None)
+        logger.warning(
+            "provider availability changed",
+            extra={"hop": hop, "provider": provider.label, "available": available},
+        )
+
+    adapter.on(f"{hop}_availability_changed", _changed)
 
 
 def build_providers(settings: Settings, *, vad_model: vad.VAD, offline_stt: WhisperSTT) -> Providers:
@@ -28,27 +46,50 @@ def build_providers(settings: Settings, *, vad_model: vad.VAD, offline_stt: Whis
         voice=settings.offline_tts_voice,
         words_per_minute=settings.offline_tts_words_per_minute,
     )
-
-    chosen_stt: stt.STT = offline_stt_stream
-    chosen_llm: llm.LLM = offline_llm
-    chosen_tts: tts.TTS = offline_tts
-    stt_chain, llm_chain, tts_chain = "offline", "offline", "offline"
+    stt_primary: stt.STT | None = None
+    llm_primary: llm.LLM | None = None
+    tts_primary: tts.TTS | None = None
+    names = {"stt": "offline", "llm": "offline", "tts": "offline"}
 
     if settings.deepgram_api_key is not None:
         from agent.providers import cloud
 
-        chosen_stt = stt.FallbackAdapter([cloud.deepgram_stt(settings), offline_stt_stream])
-        stt_chain = "deepgram>offline"
+        stt_primary = cloud.deepgram_stt(settings)
+        names["stt"] = "deepgram>offline"
     if settings.openai_api_key is not None:
         from agent.providers import cloud
 
-        chosen_llm = llm.FallbackAdapter([cloud.openai_llm(settings), offline_llm])
-        chosen_tts = tts.FallbackAdapter([cloud.openai_tts(settings), offline_tts])
-        llm_chain, tts_chain = "openai>offline", "openai>offline"
+        llm_primary, tts_primary = cloud.openai_llm(settings), cloud.openai_tts(settings)
+        names["llm"] = names["tts"] = "openai>offline"
+    if settings.fault_injection_llm_hang_word:
+        from agent.providers.fault_injection import HangingLLMTestDouble
+
+        llm_primary = HangingLLMTestDouble(hang_word=settings.fault_injection_llm_hang_word)
+        names["llm"] = "hanging-test-double>offline"
+
+    chosen_stt: stt.STT = offline_stt_stream
+    chosen_llm: llm.LLM = offline_llm
+    chosen_tts: tts.TTS = offline_tts
+    if stt_primary is not None:
+        watched_stt = WatchdogSTT(stt_primary, response_timeout=settings.stt_response_timeout_s)
+        chosen_stt = stt.FallbackAdapter([watched_stt, offline_stt_stream])
+        _log_availability("stt", chosen_stt)
+    if llm_primary is not None:
+        watched_llm = WatchdogLLM(
+            llm_primary,
+            first_token_timeout=settings.llm_first_token_timeout_s,
+            stall_timeout=settings.llm_stall_timeout_s,
+        )
+        chosen_llm = llm.FallbackAdapter([watched_llm, offline_llm])
+        _log_availability("llm", chosen_llm)
+    if tts_primary is not None:
+        watched_tts = WatchdogTTS(tts_primary, first_audio_timeout=settings.tts_first_audio_timeout_s)
+        chosen_tts = tts.FallbackAdapter([watched_tts, offline_tts])
+        _log_availability("tts", chosen_tts)
 
     return Providers(
         stt=chosen_stt,
         llm=chosen_llm,
         tts=chosen_tts,
-        chain=f"stt={stt_chain} llm={llm_chain} tts={tts_chain}",
+        chain=" ".join(f"{hop}={name}" for hop, name in names.items()),
     )

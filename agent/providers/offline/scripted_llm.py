@@ -44,7 +44,7 @@ class ScriptedReplyLLM(llm.LLM):
         return _ScriptedStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
 
-def _last_user_text(chat_ctx: llm.ChatContext) -> str:
+def last_user_text(chat_ctx: llm.ChatContext) -> str:
     for item in reversed(chat_ctx.items):
         if item.type == "message" and item.role == "user":
             return item.text_content or ""
@@ -54,7 +54,7 @@ def _last_user_text(chat_ctx: llm.ChatContext) -> str:
 class _ScriptedStream(llm.LLMStream):
     async def _run(self) -> None:
         request_id = uuid.uuid4().hex
-        words = scripted_reply(_last_user_text(self.chat_ctx)).split(" ")
+        words = scripted_reply(last_user_text(self.chat_ctx)).split(" ")
         # Stream in small chunks, as a real LLM does, so TTS sentence splitting is exercised.
         for start in range(0, len(words), _CHUNK_WORDS):
             chunk = " ".join(words[start : start + _CHUNK_WORDS])

@@ -1,0 +1,36 @@
+"""A primary that hangs mid-call fails over to the offline stack, and the call goes on."""
+
+from __future__ import annotations
+
+from agent.caller import place_call, synthesize_utterance
+from agent.providers.fault_injection import PRIMARY_MARKER
+from tests.integration.conftest import RunningServer, launch_worker, settings_for
+
+
+async def test_llm_hanging_mid_call_fails_over_and_the_caller_still_gets_answers(
+    shared_server: RunningServer,
+) -> None:
+    worker = launch_worker(shared_server.ports.url, FAULT_INJECTION_LLM_HANG_WORD="basement")
+    try:
+        worker.wait_for_log("registered worker")
+        report = await place_call(
+            settings_for(shared_server, worker),
+            [
+                synthesize_utterance("Hello there."),
+                synthesize_utterance("There is water in my basement."),
+                synthesize_utterance("Thank you."),
+            ],
+            timeout=30,
+        )
+        healthy, hung, after = report.turns
+        assert healthy.answered and healthy.agent_said.startswith(PRIMARY_MARKER)
+        assert hung.answered, "the caller got no answer while the primary hung"
+        assert not hung.agent_said.startswith(PRIMARY_MARKER)
+        assert "basement" in hung.agent_said.lower()
+        # the failover costs at most the watchdog's 0.8 s on top of a normal turn
+        assert hung.round_trip_ms is not None and healthy.round_trip_ms is not None
+        assert hung.round_trip_ms - healthy.round_trip_ms < 1000
+        assert after.answered
+        assert worker.log_count("provider availability changed") >= 1
+    finally:
+        worker.stop()
