@@ -1,0 +1,324 @@
+"""The offline dialog policy: from the conversation so far, the next tool call or reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.providers.offline.dialog.conversation import Conversation, ToolOutcome
+from agent.providers.offline.dialog.intents import Intent, classify, emergency_kind, service_type
+from agent.providers.offline.dialog.slots import Slots, extract_slots
+from agent.providers.offline.dialog.speech import describe_output, first_id, offered_slots
+
+CONFIRM = "Shall I go ahead?"
+SIDE_EFFECT_TOOLS = {
+    "book_appointment",
+    "reschedule_appointment",
+    "cancel_appointment",
+    "create_ticket",
+    "schedule_callback",
+}
+_TASKS = {
+    Intent.BOOK,
+    Intent.AVAILABILITY,
+    Intent.CANCEL,
+    Intent.RESCHEDULE,
+    Intent.STATUS,
+    Intent.CALLBACK,
+    Intent.TICKET,
+}
+_SERVICE_WORDS = {"plumbing": "plumbing", "hvac": "heating and cooling", "electrical": "electrical"}
+
+
+@dataclass
+class ToolCall:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass
+class Reply:
+    text: str
+    failed: bool = False
+    """The engine could not understand the caller: a failed turn for the escalation policy."""
+    escalation: str | None = None
+    """"human" or "emergency" when the call should go to a person."""
+
+
+Decision = ToolCall | Reply
+
+
+@dataclass
+class _Task:
+    intent: Intent
+    start: int
+    """Index of the caller utterance that started the task."""
+    texts: list[str]
+    slots: Slots
+    outcomes: list[ToolOutcome] = field(default_factory=list)
+
+    def outcome(self, name: str) -> ToolOutcome | None:
+        found = [o for o in self.outcomes if o.name == name]
+        return found[-1] if found else None
+
+    def problem(self) -> str:
+        return self.texts[0].strip().rstrip(".")[:200]
+
+
+def _merge(slot_list: list[Slots]) -> Slots:
+    merged = Slots()
+    for slots in slot_list:
+        for name, value in vars(slots).items():
+            if value not in (None, False, {}):
+                setattr(merged, name, value)
+    last = slot_list[-1] if slot_list else Slots()
+    merged.yes, merged.no = last.yes, last.no  # yes/no only ever answer the latest question
+    return merged
+
+
+def _active_task(view: Conversation, now: dt.datetime) -> _Task | None:
+    for index in range(len(view.user_texts) - 1, -1, -1):
+        intent = classify(view.user_texts[index])
+        if intent in _TASKS:
+            texts = view.user_texts[index:]
+            return _Task(
+                intent=intent,
+                start=index,
+                texts=texts,
+                slots=_merge([extract_slots(text, now=now) for text in texts]),
+                outcomes=[o for o in view.tool_outcomes if o.after_user_turn > index],
+            )
+    return None
+
+
+def _confirming(view: Conversation) -> bool:
+    return view.last_assistant_text.rstrip().endswith(CONFIRM)
+
+
+def decide(view: Conversation, *, now: dt.datetime, tool_names: set[str]) -> Decision:
+    latest = view.last_user_text
+    intent = classify(latest)
+
+    if view.last_item_is_tool_output and view.tool_outcomes:
+        last = view.tool_outcomes[-1]
+        if last.name == "report_emergency":
+            return Reply(describe_output(last.output), escalation="emergency")
+    if intent is Intent.EMERGENCY and "report_emergency" in tool_names:
+        return ToolCall(
+            "report_emergency", {"kind": emergency_kind(latest) or "gas_smell", "details": latest[:200]}
+        )
+    if intent is Intent.HUMAN:
+        return Reply("Of course. I'll get a person on the line for you.", escalation="human")
+    if intent is Intent.GOODBYE:
+        return Reply("Thanks for calling Northside Home Services. Goodbye!")
+
+    task = _active_task(view, now)
+    if task is None:
+        if intent is Intent.GREETING:
+            return Reply("Hi! How can I help you today?")
+        return Reply(
+            "Sorry, I didn't catch that. I can book a visit, check on a job, or take a message.",
+            failed=True,
+        )
+    return _continue_task(task, view, tool_names)
+
+
+def _verification(task: _Task, tool_names: set[str]) -> Decision | None:
+    """Account changes need a verified caller; the tools enforce it, the engine asks for the answer."""
+    errors = [o for o in task.outcomes if o.is_error and "verif" in describe_output(o.output).lower()]
+    verified = task.outcome("verify_caller")
+    if not errors or (verified is not None and not verified.is_error):
+        return None
+    name = task.slots.name.split()[-1] if task.slots.name else None
+    fresh_answer = verified is None or verified.after_user_turn < task.start + len(task.texts)
+    if fresh_answer and name and task.slots.zip_code and "verify_caller" in tool_names:
+        return ToolCall("verify_caller", {"zip_code": task.slots.zip_code, "last_name": name})
+    return Reply("To protect your account, what is the last name and zip code on file?")
+
+
+def _continue_task(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
+    last = view.tool_outcomes[-1] if view.last_item_is_tool_output else None
+    if last is not None and last.name in SIDE_EFFECT_TOOLS | {"job_status"}:
+        if last.is_error:
+            if (ask := _verification(task, tool_names)) is not None:
+                return ask
+            return Reply(f"{describe_output(last.output)} Is there anything else I can do?", failed=True)
+        return Reply(f"{describe_output(last.output)} Is there anything else I can help with?")
+    if (ask := _verification(task, tool_names)) is not None:
+        return ask
+
+    handlers = {
+        Intent.BOOK: _book,
+        Intent.AVAILABILITY: _book,
+        Intent.CANCEL: _cancel,
+        Intent.RESCHEDULE: _reschedule,
+        Intent.STATUS: _status,
+        Intent.CALLBACK: _callback,
+        Intent.TICKET: _ticket,
+    }
+    return handlers[task.intent](task, view, tool_names)
+
+
+def _customer(task: _Task, view: Conversation, tool_names: set[str]) -> Decision | ToolOutcome:
+    found = view.last_outcome("find_customer")
+    if found is not None and not found.is_error:
+        return found
+    slots = task.slots
+    if slots.phone or (slots.name and slots.zip_code):
+        args = {"phone": slots.phone or "", "name": slots.name or "", "zip_code": slots.zip_code or ""}
+        if found is None or found.arguments != args:
+            return ToolCall("find_customer", args)
+    if found is not None:
+        return Reply("I couldn't find that account. Could you give me the phone number on the account?")
+    return Reply("Can I have your name and zip code, or the phone number on your account?")
+
+
+def _book(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
+    service = service_type(" ".join(task.texts))
+    if service is None:
+        return Reply("Is this for plumbing, heating and cooling, or electrical?")
+    customer = _customer(task, view, tool_names)
+    if not isinstance(customer, ToolOutcome):
+        return customer
+    zip_code = task.slots.zip_code or _field(customer.output, "zip_code") or ""
+    if task.slots.date is None:
+        return Reply(f"What day works for your {_SERVICE_WORDS[service]} visit?")
+    args = {
+        "service_type": service,
+        "date": task.slots.date.isoformat(),
+        "zip_code": zip_code,
+        "time_of_day": task.slots.time_of_day or "any",
+    }
+    availability = task.outcome("check_availability")
+    if availability is None or availability.arguments != args:
+        return ToolCall("check_availability", args)
+    slots = offered_slots(availability.output)
+    declined = _declined_offers(task, view)
+    if availability.is_error or declined >= len(slots):
+        return Reply(
+            f"{describe_output(availability.output) if availability.is_error else 'I have nothing else that day.'} Would another day work?"
+        )
+    slot_id, spoken = slots[declined]
+    if task.intent is Intent.AVAILABILITY and not _confirming(view) and task.slots.yes is False:
+        return Reply(f"The first opening is {spoken}. Would you like me to book it? {CONFIRM}")
+    if _confirming(view) and task.slots.yes:
+        return ToolCall(
+            "book_appointment", {"slot_id": slot_id, "service_type": service, "problem": task.problem()}
+        )
+    return Reply(f"I can send someone {spoken}. {CONFIRM}")
+
+
+def _declined_offers(task: _Task, view: Conversation) -> int:
+    """Offers the caller turned down since the last availability check."""
+    availability = task.outcome("check_availability")
+    if availability is None:
+        return 0
+    answers = view.user_texts[availability.after_user_turn :]
+    return sum(1 for text in answers if extract_slots(text, now=dt.datetime.now()).no)
+
+
+def _appointment_id(task: _Task, customer: ToolOutcome) -> str | None:
+    return task.slots.reference or first_id(customer.output, "appointment")
+
+
+def _cancel(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
+    customer = _customer(task, view, tool_names)
+    if not isinstance(customer, ToolOutcome):
+        return customer
+    appointment = _appointment_id(task, customer)
+    if appointment is None:
+        return Reply("I don't see an upcoming appointment. Which appointment should I cancel?")
+    if _confirming(view) and task.slots.yes:
+        return ToolCall("cancel_appointment", {"appointment_id": appointment})
+    if _confirming(view) and task.slots.no:
+        return Reply("All right, I'll leave it as it is. Anything else?")
+    return Reply(f"I'll cancel your upcoming appointment. {CONFIRM}")
+
+
+def _reschedule(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
+    customer = _customer(task, view, tool_names)
+    if not isinstance(customer, ToolOutcome):
+        return customer
+    appointment = _appointment_id(task, customer)
+    if appointment is None:
+        return Reply("Which appointment would you like to move?")
+    if task.slots.date is None:
+        return Reply("What day would you like instead?")
+    service = service_type(" ".join(task.texts)) or _field(customer.output, "service_type") or "plumbing"
+    zip_code = task.slots.zip_code or _field(customer.output, "zip_code") or ""
+    args = {
+        "service_type": service,
+        "date": task.slots.date.isoformat(),
+        "zip_code": zip_code,
+        "time_of_day": task.slots.time_of_day or "any",
+    }
+    availability = task.outcome("check_availability")
+    if availability is None or availability.arguments != args:
+        return ToolCall("check_availability", args)
+    slots = offered_slots(availability.output)
+    declined = _declined_offers(task, view)
+    if availability.is_error or declined >= len(slots):
+        return Reply("I have nothing open then. Would another day work?")
+    slot_id, spoken = slots[declined]
+    if _confirming(view) and task.slots.yes:
+        return ToolCall("reschedule_appointment", {"appointment_id": appointment, "new_slot_id": slot_id})
+    return Reply(f"I can move it to {spoken}. {CONFIRM}")
+
+
+def _status(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
+    if task.slots.reference:
+        return ToolCall("job_status", {"reference": task.slots.reference})
+    customer = _customer(task, view, tool_names)
+    if not isinstance(customer, ToolOutcome):
+        return customer
+    reference = first_id(customer.output, "job") or first_id(customer.output, "appointment")
+    if reference is None:
+        return Reply("I don't see an open job on your account. Do you have a job number?")
+    return ToolCall("job_status", {"reference": reference})
+
+
+def _callback(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
+    phone = task.slots.phone or (
+        _field(view.last_outcome("find_customer").output, "phone")
+        if view.last_outcome("find_customer")
+        else None
+    )
+    if not phone:
+        return Reply("What number should we call you back on?")
+    day = task.slots.date or dt.date.today()
+    start, end = {"morning": (8, 12), "afternoon": (12, 17), "evening": (17, 20)}.get(
+        task.slots.time_of_day or "", (9, 17)
+    )
+    args = {
+        "phone": phone,
+        "window_start": dt.datetime.combine(day, dt.time(start)).isoformat(timespec="minutes"),
+        "window_end": dt.datetime.combine(day, dt.time(end)).isoformat(timespec="minutes"),
+        "reason": task.problem(),
+    }
+    if _confirming(view) and task.slots.yes:
+        return ToolCall("schedule_callback", args)
+    return Reply(
+        f"I'll have someone call you back between {start if start <= 12 else start - 12} and {end - 12 if end > 12 else end} {'today' if day == dt.date.today() else day.strftime('%A')}. {CONFIRM}"
+    )
+
+
+def _ticket(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
+    urgency = (
+        "high"
+        if any(w in " ".join(task.texts).lower() for w in ("urgent", "asap", "right away"))
+        else "normal"
+    )
+    if _confirming(view) and task.slots.yes:
+        return ToolCall("create_ticket", {"summary": task.problem(), "urgency": urgency})
+    return Reply(f"I'll log that for our team. {CONFIRM}")
+
+
+def _field(output: Any, name: str) -> str | None:
+    if isinstance(output, dict):
+        if name in output and isinstance(output[name], str | int):
+            return str(output[name])
+        for value in output.values():
+            if isinstance(value, dict) and (found := _field(value, name)):
+                return found
+    return None
