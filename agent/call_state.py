@@ -17,5 +17,13 @@ class CallState:
     verified_customer_id: str | None = None
     """Set once the caller is verified (caller-ID match or a verification answer)."""
     failed_turns: int = 0
+    escalation_requested: str | None = None
+    """"human" or "emergency" once the call should go to a person."""
     transcript: list[tuple[str, str]] = field(default_factory=list)
     """(role, text) pairs, for warm transfer and callbacks."""
+
+    def record_failed_turn(self, reason: str) -> None:
+        self.failed_turns += 1
+
+    def request_escalation(self, reason: str) -> None:
+        self.escalation_requested = self.escalation_requested or reason

@@ -31,11 +31,15 @@ def prewarm(proc: JobProcess) -> None:
 async def entrypoint(ctx: JobContext) -> None:
     settings = load_settings()
     vad_model = ctx.proc.userdata["vad"]
+    call_state = CallState(call_id=ctx.job.id, room=ctx.room.name)
     providers = build_providers(
-        settings, vad_model=vad_model, offline_stt=WhisperSTT(ctx.proc.userdata["whisper"])
+        settings,
+        vad_model=vad_model,
+        offline_stt=WhisperSTT(ctx.proc.userdata["whisper"]),
+        on_failed_turn=call_state.record_failed_turn,
+        on_escalation=call_state.request_escalation,
     )
     logger.info("call starting", extra={"room": ctx.room.name, "providers": providers.chain})
-    call_state = CallState(call_id=ctx.job.id, room=ctx.room.name)
     session = build_session(settings, providers, vad_model=vad_model, call_state=call_state)
     await session.start(
         agent=FrontDesk(greeting=settings.greeting),

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from livekit.agents import llm, stt, tts, vad
 
 from agent.config import Settings
+from agent.providers.offline.dialog.engine_llm import DialogEngineLLM, EscalationHook, FailedTurnHook
 from agent.providers.offline.espeak_tts import EspeakTTS
-from agent.providers.offline.scripted_llm import ScriptedReplyLLM
 from agent.providers.offline.whisper_stt import WhisperSTT
 from agent.providers.watchdog import WatchdogLLM, WatchdogSTT, WatchdogTTS
 
@@ -39,9 +39,15 @@ def _log_availability(
     adapter.on(f"{hop}_availability_changed", _changed)
 
 
-def build_providers(settings: Settings, *, vad_model: vad.VAD, offline_stt: WhisperSTT) -> Providers:
+def build_providers(
+    settings: Settings,
+    *,
+    vad_model: vad.VAD,
+    offline_stt: WhisperSTT,
+    on_failed_turn: FailedTurnHook | None = None,
+    on_escalation: EscalationHook | None = None,
+) -> Providers:
     offline_stt_stream = stt.StreamAdapter(stt=offline_stt, vad=vad_model)
-    offline_llm = ScriptedReplyLLM()
     offline_tts = EspeakTTS(
         voice=settings.offline_tts_voice,
         words_per_minute=settings.offline_tts_words_per_minute,
@@ -67,6 +73,12 @@ def build_providers(settings: Settings, *, vad_model: vad.VAD, offline_stt: Whis
         llm_primary = HangingLLMTestDouble(hang_word=settings.fault_injection_llm_hang_word)
         names["llm"] = "hanging-test-double>offline"
 
+    offline_llm = DialogEngineLLM(
+        # behind a cloud LLM it only ever serves when the primary failed: say so once
+        degraded_notice=llm_primary is not None,
+        on_failed_turn=on_failed_turn,
+        on_escalation=on_escalation,
+    )
     chosen_stt: stt.STT = offline_stt_stream
     chosen_llm: llm.LLM = offline_llm
     chosen_tts: tts.TTS = offline_tts

@@ -1,6 +1,6 @@
 """Test doubles that hang like a stuck cloud provider, for failover tests. Never used in production.
 
-They answer like the offline stack but announce themselves ("Primary test double here."),
+They announce themselves ("Primary test double here."),
 so a test can tell which link of a chain served a turn.
 """
 
@@ -11,14 +11,19 @@ import asyncio
 from livekit.agents import llm, stt, tts, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 
-from agent.providers.offline.scripted_llm import ScriptedReplyLLM, last_user_text, scripted_reply
+from agent.providers.offline.dialog.conversation import read_conversation
 
 PRIMARY_MARKER = "Primary test double here."
 
 
-class HangingLLMTestDouble(ScriptedReplyLLM):
-    """Replies like the scripted LLM, but never answers (holds the request open) when the
-    caller's last words contain `hang_word`."""
+def echo_reply(heard: str) -> str:
+    heard = heard.strip().rstrip(".?!")
+    return f"{PRIMARY_MARKER} I heard: {heard}." if heard else f"{PRIMARY_MARKER} I didn't catch that."
+
+
+class HangingLLMTestDouble(llm.LLM):
+    """Echoes what it heard, but never answers (holds the request open) when the caller's
+    last words contain `hang_word`."""
 
     def __init__(self, *, hang_word: str) -> None:
         super().__init__()
@@ -50,11 +55,11 @@ class _HangingStream(llm.LLMStream):
     async def _run(self) -> None:
         owner = self._llm
         assert isinstance(owner, HangingLLMTestDouble)
-        heard = last_user_text(self.chat_ctx)
+        heard = read_conversation(self.chat_ctx).last_user_text
         if owner.hang_word in heard.lower():
             owner.hung_requests += 1
             await asyncio.Event().wait()  # connected, silent, forever
-        reply = f"{PRIMARY_MARKER} {scripted_reply(heard)}"
+        reply = echo_reply(heard)
         self._event_ch.send_nowait(
             llm.ChatChunk(id="test-double", delta=llm.ChoiceDelta(role="assistant", content=reply))
         )

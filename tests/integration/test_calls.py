@@ -27,7 +27,8 @@ async def test_caller_speaks_and_agent_answers_with_audio(
     turn = report.turns[0]
     assert turn.answered and turn.round_trip_ms is not None and turn.round_trip_ms > 0
     assert "sink" in turn.agent_heard.lower()
-    assert "sink" in turn.agent_said.lower()
+    # a leak is a plumbing visit: the agent asks who is calling before it looks for slots
+    assert "zip code" in turn.agent_said.lower()
 
 
 async def test_two_calls_in_two_rooms_are_both_served(
@@ -36,12 +37,12 @@ async def test_two_calls_in_two_rooms_are_both_served(
     settings = settings_for(shared_server, shared_worker)
     first, second = await asyncio.gather(
         place_call(settings, [synthesize_utterance("My kitchen sink is leaking.")], timeout=40),
-        place_call(settings, [synthesize_utterance("I smell something burning.")], timeout=40),
+        place_call(settings, [synthesize_utterance("Hello there.")], timeout=40),
     )
     assert first.room != second.room
     assert first.answered_all and second.answered_all
-    assert "sink" in first.turns[0].agent_said.lower()
-    assert "burning" in second.turns[0].agent_said.lower()
+    assert "zip code" in first.turns[0].agent_said.lower()
+    assert "how can i help" in second.turns[0].agent_said.lower()
 
 
 def test_call_with_wrong_keys_exits_2_in_one_line(shared_server: RunningServer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.caller import place_call, synthesize_utterance
 from agent.providers.fault_injection import PRIMARY_MARKER
+from agent.providers.offline.dialog.engine_llm import DEGRADED_NOTICE
 from tests.integration.conftest import RunningServer, launch_worker, settings_for
 
 
@@ -25,8 +26,7 @@ async def test_llm_hanging_mid_call_fails_over_and_the_caller_still_gets_answers
         healthy, hung, after = report.turns
         assert healthy.answered and healthy.agent_said.startswith(PRIMARY_MARKER)
         assert hung.answered, "the caller got no answer while the primary hung"
-        assert not hung.agent_said.startswith(PRIMARY_MARKER)
-        assert "basement" in hung.agent_said.lower()
+        assert hung.agent_said.startswith(DEGRADED_NOTICE)
         # the failover costs at most the watchdog's 0.8 s on top of a normal turn
         assert hung.round_trip_ms is not None and healthy.round_trip_ms is not None
         assert hung.round_trip_ms - healthy.round_trip_ms < 1000

@@ -1,4 +1,4 @@
-"""The embedded offline providers: real synthesis, real recognition, a scripted reply."""
+"""The embedded offline providers: real synthesis, real recognition, the dialog engine."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,8 @@ from livekit.agents import AgentSession
 
 from agent.audio import resample
 from agent.front_desk import FrontDesk
+from agent.providers.offline.dialog.engine_llm import DialogEngineLLM
 from agent.providers.offline.espeak import EspeakEngine
-from agent.providers.offline.scripted_llm import ScriptedReplyLLM, scripted_reply
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 
 
@@ -36,15 +36,10 @@ def test_whisper_hears_nothing_in_silence(whisper: WhisperSTT) -> None:
     assert "plumber" not in whisper.transcribe(np.zeros(16000, np.int16), 16000).lower()
 
 
-def test_scripted_reply_repeats_what_it_heard() -> None:
-    assert "leaking sink" in scripted_reply("I have a leaking sink.")
-    assert "didn't catch" in scripted_reply("   ")
-
-
-async def test_agent_answers_in_text_mode_with_the_scripted_llm() -> None:
-    async with ScriptedReplyLLM() as llm, AgentSession(llm=llm) as session:
+async def test_agent_answers_in_text_mode_with_the_dialog_engine() -> None:
+    async with DialogEngineLLM() as llm, AgentSession(llm=llm) as session:
         await session.start(FrontDesk(greeting="Hello."))
-        result = await session.run(user_input="My water heater is broken")
+        result = await session.run(user_input="Hello there")
         result.expect.next_event().is_message(role="assistant")
         message = result.expect[0].event().item
-        assert "water heater" in message.text_content.lower()
+        assert "help" in message.text_content.lower()

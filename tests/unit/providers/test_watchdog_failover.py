@@ -18,9 +18,9 @@ from agent.providers.fault_injection import (
     HangingSTTTestDouble,
     HangingTTSTestDouble,
 )
+from agent.providers.offline.dialog.engine_llm import DEGRADED_NOTICE, DialogEngineLLM
 from agent.providers.offline.espeak import EspeakEngine
 from agent.providers.offline.espeak_tts import EspeakTTS
-from agent.providers.offline.scripted_llm import ScriptedReplyLLM
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 from agent.providers.watchdog import WatchdogLLM, WatchdogSTT, WatchdogTTS
 
@@ -49,13 +49,16 @@ async def collect_text(adapter: llm.LLM, text: str) -> tuple[str, float]:
 async def test_hung_llm_fails_over_within_budget_and_recovers() -> None:
     primary = HangingLLMTestDouble(hang_word="basement")
     adapter = llm.FallbackAdapter(
-        [WatchdogLLM(primary, first_token_timeout=0.5, stall_timeout=0.5), ScriptedReplyLLM()]
+        [
+            WatchdogLLM(primary, first_token_timeout=0.5, stall_timeout=0.5),
+            DialogEngineLLM(degraded_notice=True),
+        ]
     )
     text, first_token_s = await collect_text(adapter, "hello")
     assert text.startswith(PRIMARY_MARKER)
 
     text, first_token_s = await collect_text(adapter, "water in the basement")
-    assert not text.startswith(PRIMARY_MARKER) and "basement" in text
+    assert text.startswith(DEGRADED_NOTICE)  # the backup says so, once
     assert first_token_s < FAILOVER_BUDGET_S
     assert primary.hung_requests >= 1  # the request, plus any background recovery probe
 

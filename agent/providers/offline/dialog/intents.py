@@ -37,7 +37,7 @@ _RULES: list[tuple[Intent, re.Pattern[str]]] = [
     (Intent.TICKET, re.compile(r"\b(ticket|complaint|complain|file a report|report (a|an|the) (issue|problem)|log (it|this|a))\b", re.I)),
     (Intent.BOOK, re.compile(
         r"\b(book|schedule|appointment|set up a visit|send (someone|a tech|a technician|a plumber|an electrician)|"
-        r"come (out|over|by)|need an? (plumber|electrician|technician|tech|repair)|someone come|fix|repair|"
+        r"come (out|over|by)|plumber|electrician|technician|need an? (tech|repair)|someone come|fix|repair|"
         r"leak\w*|drip\w*|clog\w*|broken|not working|stopped working|won'?t (turn|start|heat|cool)|no (heat|hot water|power)|"
         r"noise|noisy|tripp\w*|outlet|breaker|furnace|boiler|water heater|toilet|sink|drain|thermostat|"
         r"air condition\w*|a/?c\b|problem|issue)\b", re.I)),

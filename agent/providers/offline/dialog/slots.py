@@ -21,7 +21,7 @@ _REFERENCE = re.compile(
     r"\b((?:job|appointment|apt|ticket|order|jb|ap|tk)[\s#-]*(?:number\s*)?[a-z]?-?\d{3,8})\b", re.I
 )
 _NAME = re.compile(
-    r"\b(?:my name is|my name's|this is|i am|i'm|name is|it's|under)\s+"
+    r"\b(?i:my name is|my name's|this is|i am|i'm|name is|it's|under)\s+"
     r"([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)",
 )
 _TIME = re.compile(r"\b(?:at|around|about|by)\s+(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?", re.I)
