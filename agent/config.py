@@ -50,6 +50,9 @@ class Settings(BaseSettings):
 
     vad_min_silence_s: Annotated[float, Field(ge=0.05, le=3.0)] = 0.3
     """Silence Silero VAD needs before it declares the end of speech."""
+    aec_warmup_s: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+    """Seconds at session start during which barge-in is ignored (LiveKit's default is 3).
+    0 turns it off, so a caller can interrupt the greeting; browsers and phones cancel echo themselves."""
     endpointing_min_delay_s: Annotated[float, Field(ge=0.0, le=5.0)] = 0.3
     """Silence after speech before the turn may end, when the turn model is confident."""
     endpointing_max_delay_s: Annotated[float, Field(ge=0.1, le=10.0)] = 1.0

@@ -30,4 +30,5 @@ def build_session(
         tts=providers.tts,
         vad=vad_model,
         turn_handling=turn_handling,
+        aec_warmup_duration=settings.aec_warmup_s or None,
     )

@@ -10,6 +10,7 @@ from livekit.agents import llm, stt, tts, vad
 from agent.config import Settings
 from agent.providers.offline.dialog.engine_llm import DialogEngineLLM, EscalationHook, FailedTurnHook
 from agent.providers.offline.espeak_tts import EspeakTTS
+from agent.providers.offline.streaming_stt import OfflineStreamingSTT
 from agent.providers.offline.whisper_stt import WhisperSTT
 from agent.providers.watchdog import WatchdogLLM, WatchdogSTT, WatchdogTTS
 
@@ -47,7 +48,7 @@ def build_providers(
     on_failed_turn: FailedTurnHook | None = None,
     on_escalation: EscalationHook | None = None,
 ) -> Providers:
-    offline_stt_stream = stt.StreamAdapter(stt=offline_stt, vad=vad_model)
+    offline_stt_stream = OfflineStreamingSTT(whisper=offline_stt, vad_model=vad_model)
     offline_tts = EspeakTTS(
         voice=settings.offline_tts_voice,
         words_per_minute=settings.offline_tts_words_per_minute,

@@ -20,6 +20,12 @@ from livekit.agents.types import NOT_GIVEN, APIConnectOptions, NotGivenOr
 from agent.audio import resample
 
 WHISPER_SAMPLE_RATE = 16000
+DOMAIN_PROMPT = (
+    "Northside Home Services front desk: plumber, plumbing, leak, sink, water heater, furnace, "
+    "air conditioner, breaker, outlet, electrician, appointment, reschedule, cancel, technician, "
+    "call back, status, repair."
+)
+"""Primes the tiny model with the words callers use here; it cut WER on the 16 kHz test set."""
 
 
 def load_whisper_model(cpu_threads: int = 2) -> WhisperModel:
@@ -60,6 +66,7 @@ class WhisperSTT(stt.STT):
                 condition_on_previous_text=False,
                 # one greedy pass: the temperature fallback re-decodes up to six times on short audio
                 temperature=0.0,
+                initial_prompt=DOMAIN_PROMPT,
             )
             return " ".join(segment.text.strip() for segment in segments).strip()
 

@@ -1,0 +1,184 @@
+"""Offline streaming STT in two passes: pocketsphinx interims while the caller speaks, then
+Whisper finals over the speech the VAD bounds.
+
+Whisper costs ~0.35 s per decode whatever the length, so decoding only after the VAD's
+end of speech (which Silero declares ~0.3-0.5 s after the voice stops) puts the final
+~0.7 s late. The stream therefore watches the signal level itself: after a short quiet
+gap it decodes what was said so far and emits that as a final straight away. If the
+caller goes on, the rest becomes another final, as cloud STTs do at pauses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import numpy as np
+from livekit import rtc
+from livekit.agents import stt, vad
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
+
+from agent.audio import rms_dbfs
+from agent.providers.offline.sphinx_partials import SPHINX_SAMPLE_RATE, SphinxPartials
+from agent.providers.offline.whisper_stt import WhisperSTT
+
+EARLY_FINAL_AFTER_QUIET_S = 0.1
+"""Quiet after speech that starts a Whisper decode, before the VAD has ruled."""
+QUIET_BELOW_PEAK_DB = 18.0
+"""A chunk this far below the utterance's loudest counts as quiet (relative, so noise-robust)."""
+QUIET_FLOOR_DBFS = -50.0
+
+
+def _samples(frames: list[rtc.AudioFrame]) -> tuple[np.ndarray, int]:
+    if not frames:
+        return np.zeros(0, np.int16), SPHINX_SAMPLE_RATE
+    frame = rtc.combine_audio_frames(frames)
+    return np.frombuffer(frame.data, dtype=np.int16), frame.sample_rate
+
+
+class OfflineStreamingSTT(stt.STT):
+    def __init__(self, *, whisper: WhisperSTT, vad_model: vad.VAD) -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=True))
+        self._whisper = whisper
+        self._vad = vad_model
+
+    @property
+    def model(self) -> str:
+        return "pocketsphinx+whisper-tiny.en"
+
+    @property
+    def provider(self) -> str:
+        return "offline"
+
+    async def _recognize_impl(
+        self, buffer: object, *, language: NotGivenOr[str] = NOT_GIVEN, conn_options: APIConnectOptions
+    ) -> stt.SpeechEvent:
+        return await self._whisper._recognize_impl(buffer, language=language, conn_options=conn_options)  # type: ignore[arg-type]
+
+    def stream(
+        self,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+    ) -> stt.RecognizeStream:
+        return _TwoPassStream(self, conn_options=conn_options)
+
+
+class _Utterance:
+    """The frames of one VAD-bounded utterance and how much of it is already transcribed."""
+
+    def __init__(self, frames: list[rtc.AudioFrame]) -> None:
+        self.frames = list(frames)
+        self.peak_dbfs = max((rms_dbfs(_samples([f])[0]) for f in frames), default=-120.0)
+        self.last_loud = len(self.frames)
+        self.quiet_s = 0.0
+        self.transcribed_upto = 0
+        self.early_decode: asyncio.Task[None] | None = None
+
+    def add(self, frame: rtc.AudioFrame) -> bool:
+        """Append a chunk; True when it is loud enough to count as speech."""
+        self.frames.append(frame)
+        level = rms_dbfs(_samples([frame])[0])
+        self.peak_dbfs = max(self.peak_dbfs, level)
+        if level >= max(self.peak_dbfs - QUIET_BELOW_PEAK_DB, QUIET_FLOOR_DBFS):
+            self.last_loud = len(self.frames)
+            self.quiet_s = 0.0
+            return True
+        self.quiet_s += frame.samples_per_channel / frame.sample_rate
+        return False
+
+
+class _TwoPassStream(stt.RecognizeStream):
+    def __init__(self, owner: OfflineStreamingSTT, *, conn_options: APIConnectOptions) -> None:
+        super().__init__(stt=owner, conn_options=conn_options)
+        self._owner = owner
+        self._partials = SphinxPartials()
+        self._utterance: _Utterance | None = None
+        self._last_interim = ""
+        self._sphinx_resampler: rtc.AudioResampler | None = None
+
+    async def _run(self) -> None:
+        vad_stream = self._owner._vad.stream()
+        forward = asyncio.create_task(self._forward(vad_stream))
+        try:
+            async for event in vad_stream:
+                await self._on_vad_event(event)
+        finally:
+            forward.cancel()
+            await asyncio.gather(forward, return_exceptions=True)
+            await vad_stream.aclose()
+            self._partials.stop()
+
+    async def _forward(self, vad_stream: vad.VADStream) -> None:
+        async for data in self._input_ch:
+            if isinstance(data, rtc.AudioFrame):
+                vad_stream.push_frame(data)
+            else:
+                vad_stream.flush()
+        vad_stream.end_input()
+
+    async def _on_vad_event(self, event: vad.VADEvent) -> None:
+        if event.type == vad.VADEventType.START_OF_SPEECH:
+            self._utterance = _Utterance(event.frames)
+            self._last_interim = ""
+            self._sphinx_resampler = None
+            self._partials.start()
+            self._event_ch.send_nowait(stt.SpeechEvent(type=stt.SpeechEventType.START_OF_SPEECH))
+            await self._interim(event.frames)
+        elif event.type == vad.VADEventType.INFERENCE_DONE and self._utterance is not None:
+            utterance = self._utterance
+            for frame in event.frames:
+                if utterance.add(frame) and utterance.early_decode is not None:
+                    utterance.early_decode = None  # the caller went on; the next gap decodes again
+            if (
+                utterance.quiet_s >= EARLY_FINAL_AFTER_QUIET_S
+                and utterance.early_decode is None
+                and utterance.last_loud > utterance.transcribed_upto
+            ):
+                utterance.early_decode = asyncio.create_task(self._transcribe(utterance, utterance.last_loud))
+            await self._interim(event.frames)
+        elif event.type == vad.VADEventType.END_OF_SPEECH and self._utterance is not None:
+            utterance, self._utterance = self._utterance, None
+            self._partials.stop()
+            if utterance.early_decode is not None:
+                await utterance.early_decode
+            if utterance.last_loud > utterance.transcribed_upto:
+                await self._transcribe(utterance, len(utterance.frames))
+            self._event_ch.send_nowait(stt.SpeechEvent(type=stt.SpeechEventType.END_OF_SPEECH))
+
+    async def _transcribe(self, utterance: _Utterance, upto: int) -> None:
+        """Decode frames not yet transcribed up to `upto` and emit them as a final."""
+        start = utterance.transcribed_upto
+        samples, rate = _samples(utterance.frames[start:upto])
+        text = await asyncio.to_thread(self._owner._whisper.transcribe, samples, rate)
+        if utterance.last_loud > upto:
+            return  # speech resumed while decoding: this guess is incomplete, the next gap redoes it
+        utterance.transcribed_upto = max(utterance.transcribed_upto, upto)
+        if text:
+            self._event_ch.send_nowait(
+                stt.SpeechEvent(
+                    type=stt.SpeechEventType.FINAL_TRANSCRIPT,
+                    request_id=uuid.uuid4().hex,
+                    alternatives=[stt.SpeechData(language="en", text=text)],
+                )
+            )
+
+    def _to_sphinx_rate(self, frames: list[rtc.AudioFrame]) -> np.ndarray:
+        samples, rate = _samples(frames)
+        if rate == SPHINX_SAMPLE_RATE or samples.size == 0:
+            return samples
+        if self._sphinx_resampler is None:  # one per utterance: it carries filter state across chunks
+            self._sphinx_resampler = rtc.AudioResampler(rate, SPHINX_SAMPLE_RATE, num_channels=1)
+        chunks = self._sphinx_resampler.push(bytearray(samples.tobytes()))
+        return np.concatenate([np.frombuffer(c.data, np.int16) for c in chunks]) if chunks else samples[:0]
+
+    async def _interim(self, frames: list[rtc.AudioFrame]) -> None:
+        text = await asyncio.to_thread(self._partials.feed, self._to_sphinx_rate(frames))
+        if text and text != self._last_interim:
+            self._last_interim = text
+            self._event_ch.send_nowait(
+                stt.SpeechEvent(
+                    type=stt.SpeechEventType.INTERIM_TRANSCRIPT,
+                    alternatives=[stt.SpeechData(language="en", text=text)],
+                )
+            )
