@@ -69,7 +69,52 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument(
         "--no-dispatch", action="store_true", help="do not dispatch the agent (it is already there)"
     )
+    bench = commands.add_parser("bench", help="benchmarks; JSON on stdout, progress on stderr")
+    bench_kinds = bench.add_subparsers(dest="bench", required=True, parser_class=_Parser)
+    bench_stt = bench_kinds.add_parser(
+        "stt", help="WER, first-partial and final latency over NAME.wav + NAME.txt"
+    )
+    bench_stt.add_argument("directory", type=Path)
+    bench_tts = bench_kinds.add_parser("tts", help="time to first audio and real-time factor")
+    bench_tts.add_argument(
+        "texts", type=Path, nargs="?", help="a text file or a directory of them (one text a line)"
+    )
+    bench_testset = bench_kinds.add_parser("testset", help="generate the speech test set")
+    bench_testset.add_argument("directory", type=Path)
+    bench_testset.add_argument("--limit", type=int, default=None, help="at most this many clips")
+    for sub in (bench_stt, bench_tts):
+        sub.add_argument("--json", action="store_true", help="JSON output (the default; kept for clarity)")
     return parser
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from evals.bench_common import BenchInputError
+
+    try:
+        if args.bench == "testset":
+            from evals.testset import generate
+
+            count = generate(args.directory, limit=args.limit, progress=_progress)
+            print(json.dumps({"testset": str(args.directory), "clips": count}))
+            return 0
+        if args.bench == "stt":
+            from evals.bench_stt import run as run_stt
+
+            result = run_stt(args.directory, progress=_progress)
+        else:
+            from evals.bench_tts import run as run_tts
+
+            result = run_tts(args.texts, progress=_progress)
+    except BenchInputError as exc:
+        _fail(str(exc))
+    print(json.dumps(result, indent=2))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -82,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
         from agent.dev import run_dev
 
         raise SystemExit(run_dev(_settings(), run_setup=not args.no_setup))
+    elif args.command == "bench":
+        raise SystemExit(_run_bench(args))
     elif args.command == "call":
         from agent.caller import CallError, run_call_command
 
