@@ -79,10 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench_tts.add_argument(
         "texts", type=Path, nargs="?", help="a text file or a directory of them (one text a line)"
     )
+    bench_dialog = bench_kinds.add_parser("dialog", help="tool choice and argument accuracy over scenarios")
+    bench_dialog.add_argument(
+        "scenarios", type=Path, nargs="?", help="scenario YAML (default: evals/scenarios/dialog.yaml)"
+    )
     bench_testset = bench_kinds.add_parser("testset", help="generate the speech test set")
     bench_testset.add_argument("directory", type=Path)
     bench_testset.add_argument("--limit", type=int, default=None, help="at most this many clips")
-    for sub in (bench_stt, bench_tts):
+    for sub in (bench_stt, bench_tts, bench_dialog):
         sub.add_argument("--json", action="store_true", help="JSON output (the default; kept for clarity)")
     return parser
 
@@ -107,6 +111,10 @@ def _run_bench(args: argparse.Namespace) -> int:
             from evals.bench_stt import run as run_stt
 
             result = run_stt(args.directory, progress=_progress)
+        elif args.bench == "dialog":
+            from evals.bench_dialog import run as run_dialog
+
+            result = run_dialog(args.scenarios, progress=_progress)
         else:
             from evals.bench_tts import run as run_tts
 

@@ -25,7 +25,7 @@ class Intent(StrEnum):
 _RULES: list[tuple[Intent, re.Pattern[str]]] = [
     (Intent.EMERGENCY, re.compile(
         r"\b(smell(s|ing)? (of )?gas|gas (leak|smell)|flood(ing|ed)?|water everywhere|burst pipe|"
-        r"spark(s|ing)?|smok(e|ing)|on fire|electrical fire|shock(ed)?)\b", re.I)),
+        r"spark(s|ing)?|smok(e|ing)|on fire|electrical fire|shock(ed)?|(smell|smells|smelling) (something )?burn\w*|burning smell)\b", re.I)),
     (Intent.HUMAN, re.compile(
         r"\b(human|real person|a person|someone real|representative|operator|agent|manager|"
         r"supervisor|speak to (someone|somebody)|talk to (someone|somebody))\b", re.I)),
@@ -40,20 +40,22 @@ _RULES: list[tuple[Intent, re.Pattern[str]]] = [
         r"come (out|over|by)|plumber|electrician|technician|need an? (tech|repair)|someone come|fix|repair|"
         r"leak\w*|drip\w*|clog\w*|broken|not working|stopped working|won'?t (turn|start|heat|cool)|no (heat|hot water|power)|"
         r"noise|noisy|tripp\w*|outlet|breaker|furnace|boiler|water heater|toilet|sink|drain|thermostat|"
-        r"air condition\w*|a/?c\b|problem|issue)\b", re.I)),
+        r"air condition\w*|a/?c\b|problem|issue|flicker\w*|buzz\w*|humming|warm air|not (heating|cooling)|"
+        r"heating|cooling|lights?|disposal|jammed|rattl\w*|backed up|overflow\w*)\b", re.I)),
     (Intent.GOODBYE, re.compile(r"\b(bye|goodbye|that's all|that is all|nothing else|thanks,? that's it|have a good)\b", re.I)),
     (Intent.GREETING, re.compile(r"^\W*(hi|hello|hey|good (morning|afternoon|evening))\b", re.I)),
 ]  # fmt: skip
 
 _SERVICE_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("plumbing", re.compile(r"\b(water heater|hot water)\b", re.I)),  # before hvac's "heater"
     ("electrical", re.compile(r"\b(electric\w*|outlet|breaker|wiring|lights?|power|spark\w*|switch|panel|fuse)\b", re.I)),
     ("hvac", re.compile(r"\b(furnace|heat(ing|er)?(?! water)|boiler|a/?c\b|air condition\w*|cooling|thermostat|hvac|vent|duct)\b", re.I)),
-    ("plumbing", re.compile(r"\b(plumb\w*|leak\w*|drip\w*|pipe|sink|toilet|drain|clog\w*|faucet|water heater|hot water|sewer|shower)\b", re.I)),
+    ("plumbing", re.compile(r"\b(plumb\w*|disposal|leak\w*|drip\w*|pipe|sink|toilet|drain|clog\w*|faucet|water heater|hot water|sewer|shower)\b", re.I)),
 ]  # fmt: skip
 
 _EMERGENCY_KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("gas_smell", re.compile(r"\bgas\b", re.I)),
-    ("sparking", re.compile(r"\b(spark\w*|smok\w*|fire|shock\w*)\b", re.I)),
+    ("sparking", re.compile(r"\b(spark\w*|smok\w*|fire|shock\w*|burn\w*)\b", re.I)),
     ("flooding", re.compile(r"\b(flood\w*|water everywhere|burst)\b", re.I)),
 ]
 

@@ -77,19 +77,41 @@ def _merge(slot_list: list[Slots]) -> Slots:
     return merged
 
 
+_FAMILY = {Intent.AVAILABILITY: Intent.BOOK}
+"""Intents that continue one another: asking for times and then saying "book it" is one task."""
+
+
+def _family(intent: Intent) -> Intent:
+    return _FAMILY.get(intent, intent)
+
+
 def _active_task(view: Conversation, now: dt.datetime) -> _Task | None:
-    for index in range(len(view.user_texts) - 1, -1, -1):
-        intent = classify(view.user_texts[index])
-        if intent in _TASKS:
-            texts = view.user_texts[index:]
-            return _Task(
-                intent=intent,
-                start=index,
-                texts=texts,
-                slots=_merge([extract_slots(text, now=now) for text in texts]),
-                outcomes=[o for o in view.tool_outcomes if o.after_user_turn > index],
-            )
-    return None
+    latest = next(
+        (i for i in range(len(view.user_texts) - 1, -1, -1) if classify(view.user_texts[i]) in _TASKS), None
+    )
+    if latest is None:
+        return None
+    intent = classify(view.user_texts[latest])
+    start = latest
+    # walk back over earlier turns of the same task, unless a side effect finished it in between
+    for index in range(latest - 1, -1, -1):
+        earlier = classify(view.user_texts[index])
+        finished = any(
+            o.name in SIDE_EFFECT_TOOLS and not o.is_error and index < o.after_user_turn <= start
+            for o in view.tool_outcomes
+        )
+        if finished or (earlier in _TASKS and _family(earlier) != _family(intent)):
+            break
+        if earlier in _TASKS:
+            start, intent = index, earlier if _family(earlier) == earlier else intent
+    texts = view.user_texts[start:]
+    return _Task(
+        intent=intent,
+        start=start,
+        texts=texts,
+        slots=_merge([extract_slots(text, now=now) for text in texts]),
+        outcomes=[o for o in view.tool_outcomes if o.after_user_turn > start],
+    )
 
 
 def _confirming(view: Conversation) -> bool:
@@ -315,10 +337,16 @@ def _ticket(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
 
 
 def _field(output: Any, name: str) -> str | None:
+    """The first value of `name` anywhere in a tool result (nested records included)."""
     if isinstance(output, dict):
         if name in output and isinstance(output[name], str | int):
             return str(output[name])
-        for value in output.values():
-            if isinstance(value, dict) and (found := _field(value, name)):
-                return found
+        children = list(output.values())
+    elif isinstance(output, list):
+        children = output
+    else:
+        return None
+    for child in children:
+        if isinstance(child, dict | list) and (found := _field(child, name)):
+            return found
     return None

@@ -21,9 +21,10 @@ _REFERENCE = re.compile(
     r"\b((?:job|appointment|apt|ticket|order|jb|ap|tk)[\s#-]*(?:number\s*)?[a-z]?-?\d{3,8})\b", re.I
 )
 _NAME = re.compile(
-    r"\b(?i:my name is|my name's|this is|i am|i'm|name is|it's|under)\s+"
+    r"\b(?i:my name is|my name's|name's|this is|i am|i'm|name is|it's|under)\s+"
     r"([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)",
 )
+_LEADING_NAME = re.compile(r"^\s*([A-Z][a-z'-]+\s+[A-Z][a-z'-]+)\s*(?:,|$|\bhere\b|\bthis is\b)")
 _TIME = re.compile(r"\b(?:at|around|about|by)\s+(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?", re.I)
 _DATE_WORDS = re.compile(
     r"\b(today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
@@ -121,7 +122,8 @@ def extract_slots(text: str, *, now: dt.datetime) -> Slots:
     if zip_match := _ZIP.search(rest):
         slots.zip_code = zip_match.group(0)
         rest = rest.replace(zip_match.group(0), " ")
-    if (name := _NAME.search(text)) and name.group(1).split()[0] not in _NOT_NAMES:
+    name = _NAME.search(text) or _LEADING_NAME.search(text)
+    if name and name.group(1).split()[0] not in _NOT_NAMES:
         slots.name = name.group(1)
     slots.time = _clock(rest)
     slots.date = _date(rest, now)
