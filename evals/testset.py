@@ -65,8 +65,13 @@ def generate(out_dir: Path, *, limit: int | None = None, progress: Callable[[str
     out_dir.mkdir(parents=True, exist_ok=True)
     engine = EspeakEngine.shared()
     rng = np.random.default_rng(20261124)
-    variants = itertools.product(VOICES, WORDS_PER_MINUTE, ("16k", "8k"), ("clean", "noisy"))
-    combos = list(zip(itertools.cycle(SENTENCES), variants, strict=False))
+    variants = list(itertools.product(VOICES, WORDS_PER_MINUTE, ("16k", "8k"), ("clean", "noisy")))
+    # rotate sentences across voices so every sentence meets every band and noise condition
+    per_voice = len(variants) // len(VOICES)
+    combos = [
+        (SENTENCES[(index + 5 * (index // per_voice)) % len(SENTENCES)], variant)
+        for index, variant in enumerate(variants)
+    ]
     rng.shuffle(combos)
     combos = combos[:limit] if limit else combos
     for index, (sentence, (voice, wpm, band, noise)) in enumerate(combos):
