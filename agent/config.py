@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     0 turns it off, so a caller can interrupt the greeting; browsers and phones cancel echo themselves."""
     endpointing_min_delay_s: Annotated[float, Field(ge=0.0, le=5.0)] = 0.3
     """Silence after speech before the turn may end, when the turn model is confident."""
-    endpointing_max_delay_s: Annotated[float, Field(ge=0.1, le=10.0)] = 1.0
+    endpointing_max_delay_s: Annotated[float, Field(ge=0.1, le=10.0)] = 0.6
     """Longest wait for the caller to go on when the turn model thinks they will."""
 
     llm_first_token_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.8

@@ -92,12 +92,14 @@ class _TwoPassStream(stt.RecognizeStream):
     def __init__(self, owner: OfflineStreamingSTT, *, conn_options: APIConnectOptions) -> None:
         super().__init__(stt=owner, conn_options=conn_options)
         self._owner = owner
-        self._partials = SphinxPartials()
+        self._partials: SphinxPartials  # loaded at the start of _run
         self._utterance: _Utterance | None = None
         self._last_interim = ""
         self._sphinx_resampler: rtc.AudioResampler | None = None
 
     async def _run(self) -> None:
+        # loading the model takes ~0.3 s: off the event loop, so the greeting is not held up
+        self._partials = await asyncio.to_thread(SphinxPartials)
         vad_stream = self._owner._vad.stream()
         forward = asyncio.create_task(self._forward(vad_stream))
         try:

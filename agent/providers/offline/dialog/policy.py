@@ -28,6 +28,12 @@ _TASKS = {
     Intent.CALLBACK,
     Intent.TICKET,
 }
+SAFETY_FIRST = {
+    "gas_smell": "Please leave the house now, don't touch any switches, and call the gas company from outside.",
+    "flooding": "If you can do it safely, shut off the main water valve and keep away from outlets near the water.",
+    "sparking": "Please keep away from it and, if you can do it safely, switch off the breaker.",
+}
+"""Said first when the emergency tool is not available; the tool's own instruction wins otherwise."""
 _SERVICE_WORDS = {"plumbing": "plumbing", "hvac": "heating and cooling", "electrical": "electrical"}
 
 
