@@ -16,6 +16,8 @@ class CallState:
     """Caller ID in E.164 when the call came over SIP."""
     verified_customer_id: str | None = None
     """Set once the caller is verified (caller-ID match or a verification answer)."""
+    candidate_customer_id: str | None = None
+    """Found by a spoken phone number: known, but not yet verified."""
     failed_turns: int = 0
     escalation_requested: str | None = None
     """"human" or "emergency" once the call should go to a person."""

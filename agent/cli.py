@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument(
         "--no-dispatch", action="store_true", help="do not dispatch the agent (it is already there)"
     )
+    data = commands.add_parser("data", help="the embedded business store")
+    data_actions = data.add_subparsers(dest="data", required=True, parser_class=_Parser)
+    data_seed = data_actions.add_parser("seed", help="load the demo front-desk data into the SQLite store")
+    data_seed.add_argument("--reset", action="store_true", help="delete everything in the store first")
+
     bench = commands.add_parser("bench", help="benchmarks; JSON on stdout, progress on stderr")
     bench_kinds = bench.add_subparsers(dest="bench", required=True, parser_class=_Parser)
     bench_stt = bench_kinds.add_parser(
@@ -135,6 +140,13 @@ def main(argv: list[str] | None = None) -> None:
         from agent.dev import run_dev
 
         raise SystemExit(run_dev(_settings(), run_setup=not args.no_setup))
+    elif args.command == "data":
+        from tools.seed import seed
+        from tools.sqlite_store import SQLiteBackend
+
+        settings = _settings()
+        counts = seed(SQLiteBackend(settings.store_path), reset=args.reset, progress=_progress)
+        print(f"store {settings.store_path}: {counts['customers']} customers, {counts['slots']} slots")
     elif args.command == "bench":
         raise SystemExit(_run_bench(args))
     elif args.command == "call":

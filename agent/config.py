@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from dotenv import load_dotenv
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The local server's development keys, the same ones livekit.yaml declares. They only
@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     fault_injection_llm_hang_word: str = ""
     """Tests only: put a hanging LLM test double first in the chain, hanging when the caller says this word."""
 
+    business_backend: Literal["sqlite", "http"] = "sqlite"
+    """Where customers and schedules live: the embedded SQLite store, or a CRM over HTTP."""
+    crm_base_url: str = ""
+    """Base URL of the CRM/scheduler REST API (tools/HTTP_BACKEND.md), when BUSINESS_BACKEND=http."""
+    crm_api_key: SecretStr | None = None
+    tool_deadline_s: Annotated[float, Field(ge=0.2, le=30.0)] = 2.5
+    """No tool holds the turn longer than this."""
+    tool_filler_after_s: Annotated[float, Field(ge=0.0, le=10.0)] = 0.7
+    """A tool still running after this long gets a short spoken filler."""
+
     worker_max_retry: Annotated[int, Field(ge=0, le=1000)] = 16
     """Connection attempts to the LiveKit server before the worker gives up."""
     worker_num_idle_processes: Annotated[int, Field(ge=0, le=32)] = 1
@@ -119,6 +129,16 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @model_validator(mode="after")
+    def _check_crm(self) -> Settings:
+        if self.business_backend == "http" and not self.crm_base_url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL when BUSINESS_BACKEND=http")
+        return self
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "store.db"
+
     @property
     def uses_cloud_stt(self) -> bool:
         return self.deepgram_api_key is not None
@@ -130,7 +150,7 @@ class Settings(BaseSettings):
 
 def _one_line(error: ValidationError) -> str:
     first = error.errors()[0]
-    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+    name = str(first["loc"][0]).upper() if first["loc"] else "CRM_BASE_URL"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] not in {"value_error"} and "input" in first and "secret" not in name.lower():
         message += f" (got {str(first['input'])[:60]!r})"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from livekit.agents import AgentServer, JobContext, JobProcess
+from livekit import rtc
+from livekit.agents import AgentServer, AgentSession, ConversationItemAddedEvent, JobContext, JobProcess
 from livekit.agents.voice.room_io import RoomOptions
 from livekit.plugins import silero
 
@@ -14,6 +15,7 @@ from agent.front_desk import FrontDesk
 from agent.providers.factory import build_providers
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 from agent.session import build_session
+from tools.business import build_backend, build_business
 
 logger = logging.getLogger("voice_agent.worker")
 
@@ -26,6 +28,9 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=settings.vad_min_silence_s)
     local_inference.init_eot()  # the turn detector's v1-mini weights
     proc.userdata["whisper"] = load_whisper_model()
+    backend = build_backend(settings)
+    # one breaker per backend per process: an outage seen by one call fails the next fast
+    proc.userdata["business"] = build_business(settings, backend)
 
 
 async def entrypoint(ctx: JobContext) -> None:
@@ -41,13 +46,28 @@ async def entrypoint(ctx: JobContext) -> None:
     )
     logger.info("call starting", extra={"room": ctx.room.name, "providers": providers.chain})
     session = build_session(settings, providers, vad_model=vad_model, call_state=call_state)
+    _keep_transcript(session, call_state)
     await session.start(
-        agent=FrontDesk(greeting=settings.greeting),
+        agent=FrontDesk(greeting=settings.greeting, business=ctx.proc.userdata["business"]),
         room=ctx.room,
         room_options=RoomOptions(close_on_disconnect=True),
         record=False,
     )
     await ctx.connect()
+    caller = await ctx.wait_for_participant()
+    if caller.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP:
+        call_state.transport = "sip"
+        call_state.caller_phone = caller.attributes.get("sip.phoneNumber") or None
+
+
+def _keep_transcript(session: AgentSession[CallState], call_state: CallState) -> None:
+    """The call's transcript, for warm transfer and callbacks."""
+
+    @session.on("conversation_item_added")
+    def _added(event: ConversationItemAddedEvent) -> None:
+        item = event.item
+        if item.type == "message" and item.text_content:
+            call_state.transcript.append((item.role, item.text_content))
 
 
 def build_server(settings: Settings) -> AgentServer:

@@ -85,13 +85,17 @@ class RunningWorker:
 
 
 def launch_worker(url: str, **env_overrides: str) -> RunningWorker:
+    import tempfile
+
     agent_name = f"test-agent-{uuid.uuid4().hex[:6]}"
+    data_dir = tempfile.mkdtemp(prefix="voice-agent-data-")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "OPENAI_", "DEEPGRAM_"))}
     env.update(
         LIVEKIT_URL=url,
         AGENT_NAME=agent_name,
         WORKER_HTTP_PORT="0",
         PYTHONUNBUFFERED="1",
+        DATA_DIR=data_dir,
         **env_overrides,
     )
     process = subprocess.Popen(

@@ -36,9 +36,15 @@ def test_whisper_hears_nothing_in_silence(whisper: WhisperSTT) -> None:
     assert "plumber" not in whisper.transcribe(np.zeros(16000, np.int16), 16000).lower()
 
 
-async def test_agent_answers_in_text_mode_with_the_dialog_engine() -> None:
-    async with DialogEngineLLM() as llm, AgentSession(llm=llm) as session:
-        await session.start(FrontDesk(greeting="Hello."))
+async def test_agent_answers_in_text_mode_with_the_dialog_engine(tmp_path) -> None:
+    from agent.call_state import CallState
+    from agent.config import load_settings
+    from tools.business import build_backend, build_business
+
+    settings = load_settings(env_file=None, data_dir=tmp_path)
+    business = build_business(settings, build_backend(settings))
+    async with DialogEngineLLM() as llm, AgentSession(llm=llm, userdata=CallState(call_id="c")) as session:
+        await session.start(FrontDesk(greeting="Hello.", business=business))
         result = await session.run(user_input="Hello there")
         result.expect.next_event().is_message(role="assistant")
         message = result.expect[0].event().item

@@ -62,6 +62,7 @@ class _Task:
     """Index of the caller utterance that started the task."""
     texts: list[str]
     slots: Slots
+    now: dt.datetime
     outcomes: list[ToolOutcome] = field(default_factory=list)
 
     def outcome(self, name: str) -> ToolOutcome | None:
@@ -116,6 +117,7 @@ def _active_task(view: Conversation, now: dt.datetime) -> _Task | None:
         start=start,
         texts=texts,
         slots=_merge([extract_slots(text, now=now) for text in texts]),
+        now=now,
         outcomes=[o for o in view.tool_outcomes if o.after_user_turn > start],
     )
 
@@ -314,10 +316,12 @@ def _callback(task: _Task, view: Conversation, tool_names: set[str]) -> Decision
     )
     if not phone:
         return Reply("What number should we call you back on?")
-    day = task.slots.date or dt.date.today()
     start, end = {"morning": (8, 12), "afternoon": (12, 17), "evening": (17, 20)}.get(
         task.slots.time_of_day or "", (9, 17)
     )
+    day = task.slots.date or task.now.date()
+    if dt.datetime.combine(day, dt.time(end)) <= task.now:
+        day += dt.timedelta(days=1)  # today's window is over: the same window tomorrow
     args = {
         "phone": phone,
         "window_start": dt.datetime.combine(day, dt.time(start)).isoformat(timespec="minutes"),
@@ -326,9 +330,13 @@ def _callback(task: _Task, view: Conversation, tool_names: set[str]) -> Decision
     }
     if _confirming(view) and task.slots.yes:
         return ToolCall("schedule_callback", args)
-    return Reply(
-        f"I'll have someone call you back between {start if start <= 12 else start - 12} and {end - 12 if end > 12 else end} {'today' if day == dt.date.today() else day.strftime('%A')}. {CONFIRM}"
-    )
+    return Reply(f"I'll have someone call you back {_window(day, start, end, task.now)}. {CONFIRM}")
+
+
+def _window(day: dt.date, start: int, end: int, now: dt.datetime) -> str:
+    offset = (day - now.date()).days
+    named = "today" if offset == 0 else "tomorrow" if offset == 1 else day.strftime("%A")
+    return f"between {start % 12 or 12} and {end % 12 or 12} {named}"
 
 
 def _ticket(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:

@@ -17,9 +17,10 @@ _DIGIT_RUN = re.compile(r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eigh
 _SPACED_DIGITS = re.compile(r"(?<![\w-])\d(?:[\s,.-]*\d){6,14}(?![\w-])")
 _SPACED_ZIP = re.compile(r"(?<![\d-])\d(?:[\s,]\d){4}(?![\d-])")
 _ZIP = re.compile(r"(?<![\d-])\d{5}(?![\d-])")
-_REFERENCE = re.compile(
-    r"\b((?:job|appointment|apt|ticket|order|jb|ap|tk)[\s#-]*(?:number\s*)?[a-z]?-?\d{3,8})\b", re.I
-)
+_EXPLICIT_ID = re.compile(r"\b([a-z]{1,3}-\d{3,8})\b", re.I)
+_SPOKEN_ID = re.compile(r"\b(job|appointment|apt|ticket|order)[\s#-]*(?:number\s*)?(\d{3,8})\b", re.I)
+_ID_PREFIX = {"job": "J", "order": "J", "appointment": "APT", "apt": "APT", "ticket": "TK"}
+"""How the store spells ids: J-3002, APT-1042, TK-2001."""
 _NAME = re.compile(
     r"\b(?i:my name is|my name's|name's|this is|i am|i'm|name is|it's|under)\s+"
     r"([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)",
@@ -115,9 +116,12 @@ def extract_slots(text: str, *, now: dt.datetime) -> Slots:
     slots = Slots()
     normalised = _digits_from_words(text)
     slots.phone, rest = _phone(normalised)
-    if ref := _REFERENCE.search(rest):
-        slots.reference = re.sub(r"[\s#]+|number", "", ref.group(1), flags=re.I).upper()
-        rest = rest.replace(ref.group(0), " ")
+    if explicit := _EXPLICIT_ID.search(rest):
+        slots.reference = explicit.group(1).upper()
+        rest = rest.replace(explicit.group(0), " ")
+    elif spoken := _SPOKEN_ID.search(rest):
+        slots.reference = f"{_ID_PREFIX[spoken.group(1).lower()]}-{spoken.group(2)}"
+        rest = rest.replace(spoken.group(0), " ")
     rest = _SPACED_ZIP.sub(lambda m: re.sub(r"[\s,]", "", m.group(0)), rest)
     if zip_match := _ZIP.search(rest):
         slots.zip_code = zip_match.group(0)

@@ -1,0 +1,125 @@
+"""The HTTP backend against a real local CRM server, with injected timeouts, 5xx and dropped connections."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.unit.tools.crm_server import Faults, start
+from tools.backend import BackendError, TransientBackendError
+from tools.http_backend import HTTPBackend
+from tools.resilience import CircuitBreaker, CircuitOpenError, ToolMetrics, ToolPolicy, ToolRunner, derive_key
+from tools.resilience.runner import ToolDeadlineExceeded
+from tools.sqlite_store import SQLiteBackend
+
+DEADLINE_S = 0.6
+SLACK_S = 0.05
+
+
+@pytest.fixture
+async def crm(store: SQLiteBackend) -> AsyncIterator[tuple[HTTPBackend, Faults]]:
+    faults = Faults()
+    runner, url = await start(store, faults)
+    backend = HTTPBackend(url, timeout_s=DEADLINE_S / 2)
+    yield backend, faults
+    await backend.aclose()
+    await runner.cleanup()
+
+
+def tool_runner(threshold: int = 3, reset: float = 0.3) -> ToolRunner:
+    return ToolRunner(
+        breaker=CircuitBreaker(failure_threshold=threshold, reset_after_s=reset),
+        metrics=ToolMetrics(),
+        policy=ToolPolicy(deadline_s=DEADLINE_S, max_attempts=3, backoff_base_s=0.01, backoff_max_s=0.05),
+    )
+
+
+def operations(backend: HTTPBackend, slot_id: str) -> dict[str, Any]:
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    start_at = dt.datetime.combine(tomorrow, dt.time(9))
+    return {
+        "find_customer": lambda: backend.find_customer_by_phone("+13125550142"),
+        "history": lambda: backend.history("C-1001"),
+        "check_availability": lambda: backend.open_slots("plumbing", tomorrow, tomorrow, "60614", "any"),
+        "job_status": lambda: backend.job_status("J-3002"),
+        "book_appointment": lambda: backend.book(key=derive_key("c", "b", {"s": slot_id}), customer_id="C-1001", slot_id=slot_id, service_type="plumbing", problem="leak"),
+        "create_ticket": lambda: backend.create_ticket(key="tk-1", customer_id=None, summary="s", urgency="low"),
+        "schedule_callback": lambda: backend.schedule_callback(key="cb-1", phone="+13125550142", window_start=start_at, window_end=start_at + dt.timedelta(hours=2), reason="r", context="c"),
+    }  # fmt: skip
+
+
+async def test_every_operation_works_over_http(
+    crm: tuple[HTTPBackend, Faults], open_slot_ids: list[str]
+) -> None:
+    backend, faults = crm
+    runner = tool_runner()
+    for name, operation in operations(backend, open_slot_ids[0]).items():
+        await runner.run(name, operation, call_id="c", key=None, retry_safe=True)
+    assert all(key for key in faults.seen_keys) and len(faults.seen_keys) == 3
+    replay = await backend.book(key=derive_key("c", "b", {"s": open_slot_ids[0]}), customer_id="C-1001", slot_id=open_slot_ids[0], service_type="plumbing", problem="leak")  # fmt: skip
+    assert replay.replayed
+
+
+async def test_refusals_come_back_as_clear_errors(crm: tuple[HTTPBackend, Faults]) -> None:
+    backend, _ = crm
+    with pytest.raises(BackendError, match="does not exist"):
+        await backend.book(
+            key="x", customer_id="C-1001", slot_id="S-NOPE", service_type="plumbing", problem="leak"
+        )
+
+
+@pytest.mark.parametrize("fault", ["timeout", "5xx", "drop"])
+async def test_every_tool_returns_within_its_deadline_under_faults(
+    crm: tuple[HTTPBackend, Faults], open_slot_ids: list[str], fault: str
+) -> None:
+    backend, faults = crm
+    worst = 0.0
+    for name, operation in operations(backend, open_slot_ids[1]).items():
+        faults.delay_s = 5.0 if fault == "timeout" else 0.0
+        faults.fail_with_500 = 10 if fault == "5xx" else 0
+        faults.drop_connections = 10 if fault == "drop" else 0
+        started = time.perf_counter()
+        with pytest.raises((ToolDeadlineExceeded, TransientBackendError)):
+            await tool_runner(threshold=100).run(name, operation, call_id="c", key=None, retry_safe=True)
+        worst = max(worst, time.perf_counter() - started)
+    assert worst <= DEADLINE_S + SLACK_S, f"worst {worst * 1000:.0f} ms"
+
+
+async def test_breaker_opens_on_an_outage_and_recovers(crm: tuple[HTTPBackend, Faults]) -> None:
+    backend, faults = crm
+    runner = tool_runner(threshold=2, reset=0.3)
+    faults.fail_with_500 = 1000
+    for _ in range(2):
+        with pytest.raises(TransientBackendError):
+            await runner.run(
+                "find_customer",
+                lambda: backend.find_customer_by_phone("+13125550142"),
+                call_id="c",
+                key=None,
+                retry_safe=False,
+            )
+    started = time.perf_counter()
+    with pytest.raises(CircuitOpenError):
+        await runner.run(
+            "find_customer",
+            lambda: backend.find_customer_by_phone("+13125550142"),
+            call_id="c",
+            key=None,
+            retry_safe=False,
+        )
+    assert time.perf_counter() - started < 0.01  # fails fast, no network
+    faults.fail_with_500 = 0
+    await asyncio.sleep(0.35)
+    found = await runner.run(
+        "find_customer",
+        lambda: backend.find_customer_by_phone("+13125550142"),
+        call_id="c",
+        key=None,
+        retry_safe=False,
+    )
+    assert found is not None and runner.breaker.state == "closed"
