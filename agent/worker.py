@@ -13,6 +13,7 @@ from agent.call_state import CallState
 from agent.config import Settings, load_settings
 from agent.front_desk import FrontDesk
 from agent.providers.factory import build_providers
+from agent.providers.offline.sphinx_partials import SphinxPartials
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 from agent.session import build_session
 from tools.business import build_backend, build_business
@@ -28,6 +29,7 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=settings.vad_min_silence_s)
     local_inference.init_eot()  # the turn detector's v1-mini weights
     proc.userdata["whisper"] = load_whisper_model()
+    proc.userdata["sphinx"] = SphinxPartials()
     backend = build_backend(settings)
     # one breaker per backend per process: an outage seen by one call fails the next fast
     proc.userdata["business"] = build_business(settings, backend)
@@ -41,6 +43,7 @@ async def entrypoint(ctx: JobContext) -> None:
         settings,
         vad_model=vad_model,
         offline_stt=WhisperSTT(ctx.proc.userdata["whisper"]),
+        partials=ctx.proc.userdata.pop("sphinx", None),
         on_failed_turn=call_state.record_failed_turn,
         on_escalation=call_state.request_escalation,
     )

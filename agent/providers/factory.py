@@ -10,6 +10,7 @@ from livekit.agents import llm, stt, tts, vad
 from agent.config import Settings
 from agent.providers.offline.dialog.engine_llm import DialogEngineLLM, EscalationHook, FailedTurnHook
 from agent.providers.offline.espeak_tts import EspeakTTS
+from agent.providers.offline.sphinx_partials import SphinxPartials
 from agent.providers.offline.streaming_stt import OfflineStreamingSTT
 from agent.providers.offline.whisper_stt import WhisperSTT
 from agent.providers.watchdog import WatchdogLLM, WatchdogSTT, WatchdogTTS
@@ -45,10 +46,11 @@ def build_providers(
     *,
     vad_model: vad.VAD,
     offline_stt: WhisperSTT,
+    partials: SphinxPartials | None = None,
     on_failed_turn: FailedTurnHook | None = None,
     on_escalation: EscalationHook | None = None,
 ) -> Providers:
-    offline_stt_stream = OfflineStreamingSTT(whisper=offline_stt, vad_model=vad_model)
+    offline_stt_stream = OfflineStreamingSTT(whisper=offline_stt, vad_model=vad_model, partials=partials)
     offline_tts = EspeakTTS(
         voice=settings.offline_tts_voice,
         words_per_minute=settings.offline_tts_words_per_minute,

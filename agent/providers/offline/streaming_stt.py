@@ -37,10 +37,19 @@ def _samples(frames: list[rtc.AudioFrame]) -> tuple[np.ndarray, int]:
 
 
 class OfflineStreamingSTT(stt.STT):
-    def __init__(self, *, whisper: WhisperSTT, vad_model: vad.VAD) -> None:
+    def __init__(
+        self, *, whisper: WhisperSTT, vad_model: vad.VAD, partials: SphinxPartials | None = None
+    ) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=True))
         self._whisper = whisper
         self._vad = vad_model
+        self._spare_partials = partials
+        """A decoder loaded in prewarm; the first stream takes it, later ones load their own."""
+
+    async def _take_partials(self) -> SphinxPartials:
+        spare, self._spare_partials = self._spare_partials, None
+        # loading costs ~0.3 s of CPU: never on the event loop
+        return spare if spare is not None else await asyncio.to_thread(SphinxPartials)
 
     @property
     def model(self) -> str:
@@ -98,8 +107,7 @@ class _TwoPassStream(stt.RecognizeStream):
         self._sphinx_resampler: rtc.AudioResampler | None = None
 
     async def _run(self) -> None:
-        # loading the model takes ~0.3 s: off the event loop, so the greeting is not held up
-        self._partials = await asyncio.to_thread(SphinxPartials)
+        self._partials = await self._owner._take_partials()
         vad_stream = self._owner._vad.stream()
         forward = asyncio.create_task(self._forward(vad_stream))
         try:
