@@ -69,6 +69,25 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument(
         "--no-dispatch", action="store_true", help="do not dispatch the agent (it is already there)"
     )
+    traces = commands.add_parser("traces", help="operator tools for span files")
+    trace_actions = traces.add_subparsers(dest="traces", required=True, parser_class=_Parser)
+    review = trace_actions.add_parser("review", help="per-hop latency percentiles against budgets")
+    review.add_argument(
+        "paths",
+        type=Path,
+        nargs="+",
+        metavar="PATH",
+        help="JSON-lines span files (ours or an OTel Collector's)",
+    )
+    review.add_argument("--check", action="store_true", help="exit 1 when any hop's p95 is over budget")
+    review.add_argument("--json", action="store_true", help="print the review as JSON")
+    review.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write a chart of each hop against its budget"
+    )
+    review.add_argument(
+        "--budgets", type=Path, metavar="FILE", help="budget file (default: agent/telemetry/budgets.toml)"
+    )
+
     data = commands.add_parser("data", help="the embedded business store")
     data_actions = data.add_subparsers(dest="data", required=True, parser_class=_Parser)
     data_seed = data_actions.add_parser("seed", help="load the demo front-desk data into the SQLite store")
@@ -130,6 +149,30 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_review(args: argparse.Namespace) -> int:
+    import json
+
+    from agent.telemetry.budgets import DEFAULT_BUDGETS, BudgetFileError, load_budgets
+    from agent.telemetry.review import render_html, render_text, review
+    from agent.telemetry.span_files import read_span_files
+
+    try:
+        budgets = load_budgets(args.budgets or DEFAULT_BUDGETS)
+    except BudgetFileError as exc:
+        _fail(str(exc))
+    read = read_span_files(args.paths)
+    for problem in read.problems:
+        print(f"traces review: {problem}", file=sys.stderr)
+    if not read.spans:
+        _fail("no spans to review")
+    report = review(read.spans, budgets)
+    print(json.dumps(report, indent=2) if args.json else render_text(report))
+    if args.html:
+        args.html.write_text(render_html(report))
+        print(f"traces review: chart written to {args.html}", file=sys.stderr)
+    return 1 if args.check and report["breached"] else 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "worker":
@@ -140,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
         from agent.dev import run_dev
 
         raise SystemExit(run_dev(_settings(), run_setup=not args.no_setup))
+    elif args.command == "traces":
+        raise SystemExit(_run_review(args))
     elif args.command == "data":
         from tools.seed import seed
         from tools.sqlite_store import SQLiteBackend

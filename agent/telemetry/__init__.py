@@ -1,0 +1,1 @@
+"""Telemetry: latency budgets and the trace review tool (span emission is still to come)."""
