@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     worker_http_port: Annotated[int, Field(ge=0, le=65_535)] = 8081
     """Health-check port of the worker; 0 picks a free port."""
 
+    traces_path: Path | None = None
+    """JSON-lines span file; defaults to DATA_DIR/traces/spans.jsonl."""
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path.home() / ".local" / "share" / "voice-agent"
 
@@ -124,7 +127,7 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("deepgram_api_key", "openai_api_key", mode="before")
+    @field_validator("deepgram_api_key", "openai_api_key", "crm_api_key", "traces_path", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -134,6 +137,10 @@ class Settings(BaseSettings):
         if self.business_backend == "http" and not self.crm_base_url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL when BUSINESS_BACKEND=http")
         return self
+
+    @property
+    def traces_file(self) -> Path:
+        return (self.traces_path or self.data_dir / "traces" / "spans.jsonl").expanduser()
 
     @property
     def store_path(self) -> Path:

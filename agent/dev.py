@@ -121,6 +121,9 @@ async def _run_tree(settings: Settings) -> int:
         children.append(worker)
         _say(f"LiveKit server on {ports.url}; worker registering as '{settings.agent_name}'")
         _say("talk to the agent from another terminal:  .venv/bin/voice-agent call --say 'hello'")
+        _say(
+            f"spans go to {settings.traces_file}; review them with: .venv/bin/voice-agent traces review {settings.traces_file}"
+        )
         _say("press Ctrl-C to stop everything")
 
         exits = [asyncio.create_task(child.process.wait()) for child in children]

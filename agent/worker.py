@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from livekit import rtc
 from livekit.agents import AgentServer, AgentSession, ConversationItemAddedEvent, JobContext, JobProcess
@@ -16,7 +18,10 @@ from agent.providers.factory import build_providers
 from agent.providers.offline.sphinx_partials import SphinxPartials
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 from agent.session import build_session
-from tools.business import build_backend, build_business
+from agent.telemetry.budgets import load_budgets
+from agent.telemetry.call_observer import TRACER_NAME, CallObserver
+from agent.telemetry.setup import setup_tracing
+from tools.business import TOOL_METRICS, build_backend, build_business
 
 logger = logging.getLogger("voice_agent.worker")
 
@@ -50,6 +55,7 @@ async def entrypoint(ctx: JobContext) -> None:
     logger.info("call starting", extra={"room": ctx.room.name, "providers": providers.chain})
     session = build_session(settings, providers, vad_model=vad_model, call_state=call_state)
     _keep_transcript(session, call_state)
+    _observe(ctx, session, call_state, settings, chain=providers.chain)
     await session.start(
         agent=FrontDesk(greeting=settings.greeting, business=ctx.proc.userdata["business"]),
         room=ctx.room,
@@ -61,6 +67,27 @@ async def entrypoint(ctx: JobContext) -> None:
     if caller.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP:
         call_state.transport = "sip"
         call_state.caller_phone = caller.attributes.get("sip.phoneNumber") or None
+
+
+def _observe(
+    ctx: JobContext,
+    session: AgentSession[CallState],
+    call_state: CallState,
+    settings: Settings,
+    *,
+    chain: str,
+) -> None:
+    """voice.* spans for this call, written where settings.traces_file says (and OTLP if configured)."""
+    provider = setup_tracing(settings)
+    observer = CallObserver(
+        session, call_state, tracer=provider.get_tracer(TRACER_NAME), chain=chain, budgets=load_budgets()
+    )
+    TOOL_METRICS.subscribe(lambda record: observer.record_tool_call(record, ended_at=time.time()))
+
+    async def _flush() -> None:
+        await asyncio.to_thread(provider.force_flush)
+
+    ctx.add_shutdown_callback(_flush)
 
 
 def _keep_transcript(session: AgentSession[CallState], call_state: CallState) -> None:
