@@ -153,3 +153,17 @@ async def test_bad_arguments_become_tool_errors_not_crashes(store: SQLiteBackend
             assert exc.message and "\n" not in exc.message
         else:
             raise AssertionError("accepted a bad argument")
+
+
+async def test_a_spoken_number_is_verified_by_last_name_and_zip_then_the_change_happens(store: SQLiteBackend) -> None:
+    results, state = await converse(
+        store,
+        ["Please cancel my appointment", "my number is 312 555 0142", "yes", "It's Whitfield, 60614", "yes"],
+    )
+    names = [name for r in results for name, _ in tool_calls(r)]
+    assert "verify_caller" in names, names
+    assert state.verified_customer_id == "C-1001"
+    outputs = [e.item for r in results for e in r.events if e.type == "function_call_output"]
+    cancels = [o for o in outputs if o.name == "cancel_appointment"]
+    assert cancels[0].is_error and not cancels[-1].is_error  # refused before verification, done after
+    assert "cancelled" in {a.status for a in (await store.history("C-1001")).appointments}
