@@ -26,12 +26,10 @@ SPEECH_DBFS = -40.0
 """Energy above which pushed audio counts as speech a healthy STT must react to."""
 
 
-class WatchdogLLM(llm.LLM):
-    def __init__(self, inner: llm.LLM, *, first_token_timeout: float, stall_timeout: float) -> None:
-        super().__init__()
-        self.inner = inner
-        self.first_token_timeout = first_token_timeout
-        self.stall_timeout = stall_timeout
+class _SpeaksForInner:
+    """The wrapped provider's names, so logs, spans and fallback events show the real provider."""
+
+    inner: llm.LLM | tts.TTS | stt.STT
 
     @property
     def model(self) -> str:
@@ -44,6 +42,14 @@ class WatchdogLLM(llm.LLM):
     @property
     def label(self) -> str:
         return self.inner.label
+
+
+class WatchdogLLM(_SpeaksForInner, llm.LLM):
+    def __init__(self, inner: llm.LLM, *, first_token_timeout: float, stall_timeout: float) -> None:
+        super().__init__()
+        self.inner = inner
+        self.first_token_timeout = first_token_timeout
+        self.stall_timeout = stall_timeout
 
     def chat(
         self,
@@ -106,7 +112,7 @@ class _WatchdogLLMStream(llm.LLMStream):
             await self._inner.aclose()
 
 
-class WatchdogTTS(tts.TTS):
+class WatchdogTTS(_SpeaksForInner, tts.TTS):
     """Bounds the time from request to first audio; the inner TTS is used through `synthesize`."""
 
     def __init__(self, inner: tts.TTS, *, first_audio_timeout: float) -> None:
@@ -117,18 +123,6 @@ class WatchdogTTS(tts.TTS):
         )
         self.inner = inner
         self.first_audio_timeout = first_audio_timeout
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def provider(self) -> str:
-        return self.inner.provider
-
-    @property
-    def label(self) -> str:
-        return self.inner.label
 
     def synthesize(
         self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
@@ -170,25 +164,13 @@ class _WatchdogChunkedStream(tts.ChunkedStream):
         output_emitter.flush()
 
 
-class WatchdogSTT(stt.STT):
+class WatchdogSTT(_SpeaksForInner, stt.STT):
     """Fails a streaming STT that hears speech (by energy) but emits no event in time."""
 
     def __init__(self, inner: stt.STT, *, response_timeout: float) -> None:
         super().__init__(capabilities=inner.capabilities)
         self.inner = inner
         self.response_timeout = response_timeout
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def provider(self) -> str:
-        return self.inner.provider
-
-    @property
-    def label(self) -> str:
-        return self.inner.label
 
     async def _recognize_impl(
         self,

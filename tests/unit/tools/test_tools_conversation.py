@@ -155,7 +155,9 @@ async def test_bad_arguments_become_tool_errors_not_crashes(store: SQLiteBackend
             raise AssertionError("accepted a bad argument")
 
 
-async def test_a_spoken_number_is_verified_by_last_name_and_zip_then_the_change_happens(store: SQLiteBackend) -> None:
+async def test_a_spoken_number_is_verified_by_last_name_and_zip_then_the_change_happens(
+    store: SQLiteBackend,
+) -> None:
     results, state = await converse(
         store,
         ["Please cancel my appointment", "my number is 312 555 0142", "yes", "It's Whitfield, 60614", "yes"],

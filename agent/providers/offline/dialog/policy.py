@@ -204,16 +204,12 @@ def _customer(task: _Task, view: Conversation, tool_names: set[str]) -> Decision
     return Reply("Can I have your name and zip code, or the phone number on your account?")
 
 
-def _book(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
-    service = service_type(" ".join(task.texts))
-    if service is None:
-        return Reply("Is this for plumbing, heating and cooling, or electrical?")
-    customer = _customer(task, view, tool_names)
-    if not isinstance(customer, ToolOutcome):
-        return customer
-    zip_code = task.slots.zip_code or _field(customer.output, "zip_code") or ""
-    if task.slots.date is None:
-        return Reply(f"What day works for your {_SERVICE_WORDS[service]} visit?")
+def _slot_on_offer(
+    task: _Task, view: Conversation, service: str, zip_code: str
+) -> Decision | tuple[str, str]:
+    """The slot to offer now: checks availability for the asked day first, and moves past
+    each offer the caller turned down. A Decision when there is something to do or say instead."""
+    assert task.slots.date is not None
     args = {
         "service_type": service,
         "date": task.slots.date.isoformat(),
@@ -224,28 +220,36 @@ def _book(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
     if availability is None or availability.arguments != args:
         return ToolCall("check_availability", args)
     slots = offered_slots(availability.output)
-    declined = _declined_offers(task, view)
-    if availability.is_error or declined >= len(slots):
-        return Reply(
-            f"{describe_output(availability.output) if availability.is_error else 'I have nothing else that day.'} Would another day work?"
-        )
-    slot_id, spoken = slots[declined]
-    if task.intent is Intent.AVAILABILITY and not _confirming(view) and task.slots.yes is False:
-        return Reply(f"The first opening is {spoken}. Would you like me to book it? {CONFIRM}")
+    answers = view.user_texts[availability.after_user_turn :]
+    declined = sum(1 for text in answers if extract_slots(text, now=task.now).no)
+    if availability.is_error:
+        return Reply(f"{describe_output(availability.output)} Would another day work?")
+    if declined >= len(slots):
+        return Reply("I have nothing else open then. Would another day work?")
+    return slots[declined]
+
+
+def _book(task: _Task, view: Conversation, tool_names: set[str]) -> Decision:
+    service = service_type(" ".join(task.texts))
+    if service is None:
+        return Reply("Is this for plumbing, heating and cooling, or electrical?")
+    customer = _customer(task, view, tool_names)
+    if not isinstance(customer, ToolOutcome):
+        return customer
+    if task.slots.date is None:
+        return Reply(f"What day works for your {_SERVICE_WORDS[service]} visit?")
+    zip_code = task.slots.zip_code or _field(customer.output, "zip_code") or ""
+    offer = _slot_on_offer(task, view, service, zip_code)
+    if not isinstance(offer, tuple):
+        return offer
+    slot_id, spoken = offer
     if _confirming(view) and task.slots.yes:
         return ToolCall(
             "book_appointment", {"slot_id": slot_id, "service_type": service, "problem": task.problem()}
         )
+    if task.intent is Intent.AVAILABILITY:
+        return Reply(f"The first opening is {spoken}. Would you like me to book it? {CONFIRM}")
     return Reply(f"I can send someone {spoken}. {CONFIRM}")
-
-
-def _declined_offers(task: _Task, view: Conversation) -> int:
-    """Offers the caller turned down since the last availability check."""
-    availability = task.outcome("check_availability")
-    if availability is None:
-        return 0
-    answers = view.user_texts[availability.after_user_turn :]
-    return sum(1 for text in answers if extract_slots(text, now=dt.datetime.now()).no)
 
 
 def _appointment_id(task: _Task, customer: ToolOutcome) -> str | None:
@@ -277,20 +281,10 @@ def _reschedule(task: _Task, view: Conversation, tool_names: set[str]) -> Decisi
         return Reply("What day would you like instead?")
     service = service_type(" ".join(task.texts)) or _field(customer.output, "service_type") or "plumbing"
     zip_code = task.slots.zip_code or _field(customer.output, "zip_code") or ""
-    args = {
-        "service_type": service,
-        "date": task.slots.date.isoformat(),
-        "zip_code": zip_code,
-        "time_of_day": task.slots.time_of_day or "any",
-    }
-    availability = task.outcome("check_availability")
-    if availability is None or availability.arguments != args:
-        return ToolCall("check_availability", args)
-    slots = offered_slots(availability.output)
-    declined = _declined_offers(task, view)
-    if availability.is_error or declined >= len(slots):
-        return Reply("I have nothing open then. Would another day work?")
-    slot_id, spoken = slots[declined]
+    offer = _slot_on_offer(task, view, service, zip_code)
+    if not isinstance(offer, tuple):
+        return offer
+    slot_id, spoken = offer
     if _confirming(view) and task.slots.yes:
         return ToolCall("reschedule_appointment", {"appointment_id": appointment, "new_slot_id": slot_id})
     return Reply(f"I can move it to {spoken}. {CONFIRM}")
