@@ -21,6 +21,9 @@ class CallState:
     failed_turns: int = 0
     escalation_requested: str | None = None
     """"human" or "emergency" once the call should go to a person."""
+    outcome: str | None = None
+    """Final outcome when the call's own logic knows it: "transferred" or "voicemail". Otherwise
+    telemetry derives completed / transferred / caller_hung_up when the session closes."""
     transcript: list[tuple[str, str]] = field(default_factory=list)
     """(role, text) pairs, for warm transfer and callbacks."""
 

@@ -134,7 +134,8 @@ class _Microphone:
             frame = rtc.AudioFrame(chunk.tobytes(), SAMPLE_RATE, 1, SAMPLES_PER_FRAME)
             await self.source.capture_frame(frame)
             if speaking and not self._pending:
-                self.last_speech_sample_at = time.perf_counter()
+                # the last sample is sent when the source's queue drains, not when it was queued
+                self.last_speech_sample_at = time.perf_counter() + self.source.queued_duration
                 self._speech_done.set()
             next_at += FRAME_MS / 1000
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))

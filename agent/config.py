@@ -90,6 +90,13 @@ class Settings(BaseSettings):
 
     traces_path: Path | None = None
     """JSON-lines span file; defaults to DATA_DIR/traces/spans.jsonl."""
+    budgets_path: Path | None = None
+    """Latency budget file (TOML); defaults to agent/telemetry/budgets.toml."""
+    redact_pii: bool = True
+    """Mask phone numbers, emails, card numbers and known customer names in logs and spans."""
+    trace_transcripts: Literal["off", "redacted", "full"] = "off"
+    """What spans carry of what was said: nothing, PII-masked text, or the text as heard
+    (still masked while REDACT_PII is on)."""
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path.home() / ".local" / "share" / "voice-agent"
@@ -127,7 +134,14 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("deepgram_api_key", "openai_api_key", "crm_api_key", "traces_path", mode="before")
+    @field_validator("trace_transcripts", mode="before")
+    @classmethod
+    def _lower_transcripts(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator(
+        "deepgram_api_key", "openai_api_key", "crm_api_key", "traces_path", "budgets_path", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

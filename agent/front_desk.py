@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from livekit.agents import Agent
+from collections.abc import AsyncIterable
 
+from livekit.agents import Agent, ModelSettings, llm
+
+from agent.telemetry.fillers import llm_node_with_filler
 from tools.front_desk_tools import BusinessContext, FrontDeskTools
 
 INSTRUCTIONS = (
@@ -24,3 +27,9 @@ class FrontDesk(FrontDeskTools, Agent):
     async def on_enter(self) -> None:
         # A fixed greeting is spoken directly: no LLM round trip before the caller hears us.
         self.session.say(self._greeting, allow_interruptions=True)
+
+    def llm_node(
+        self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
+    ) -> AsyncIterable[object]:
+        # LiveKit's node, wrapped by telemetry: a late first token gets a filler (budgets.toml)
+        return llm_node_with_filler(self, chat_ctx, tools, model_settings)

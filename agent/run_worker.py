@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 
+from livekit.agents.cli import cli as livekit_cli
 from livekit.agents.cli import proto
 from livekit.agents.cli.cli import _run_worker
 
 from agent.config import Settings
+from agent.telemetry.logs import install_worker_formatter
+from agent.telemetry.redaction import Redactor, set_redactor
 from agent.worker import build_server
 
 EXIT_GAVE_UP = 1
@@ -26,7 +29,21 @@ class _OneLineConnectionFailure(logging.Filter):
         return True
 
 
+def _structlog_after_livekit(dev_mode: bool) -> None:
+    """`_run_worker` sets up LiveKit's log handler itself; ours then renders every record with
+    structlog (JSON, or console in dev), job processes' forwarded records included."""
+    livekit_setup = livekit_cli.setup_logging
+
+    def setup_logging(log_level: str, devmode: bool, console: bool, compact: bool = False) -> None:
+        livekit_setup(log_level, devmode, console, compact)
+        install_worker_formatter(dev=dev_mode)
+
+    livekit_cli.setup_logging = setup_logging  # type: ignore[assignment]
+
+
 def run_worker(settings: Settings, *, dev_mode: bool) -> None:
+    set_redactor(Redactor(enabled=settings.redact_pii))
+    _structlog_after_livekit(dev_mode)
     server = build_server(settings)
     logging.getLogger("livekit.agents").addFilter(_OneLineConnectionFailure())
     # `_run_worker` is what `python -m livekit.agents start` calls; reusing it keeps

@@ -14,13 +14,14 @@ from livekit.plugins import silero
 from agent.call_state import CallState
 from agent.config import Settings, load_settings
 from agent.front_desk import FrontDesk
-from agent.providers.factory import build_providers
+from agent.providers.factory import Providers, build_providers
 from agent.providers.offline.sphinx_partials import SphinxPartials
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 from agent.session import build_session
-from agent.telemetry.budgets import load_budgets
-from agent.telemetry.call_observer import TRACER_NAME, CallObserver
-from agent.telemetry.setup import setup_tracing
+from agent.telemetry import setup as telemetry_setup
+from agent.telemetry.call_telemetry import CallTelemetry, observe_call
+from agent.telemetry.logs import install_job_filter
+from agent.telemetry.redaction import Redactor, set_redactor
 from tools.business import TOOL_METRICS, build_backend, build_business
 
 logger = logging.getLogger("voice_agent.worker")
@@ -31,11 +32,17 @@ def prewarm(proc: JobProcess) -> None:
     import livekit.local_inference as local_inference
 
     settings = load_settings()
+    backend = build_backend(settings)
+    known_names = getattr(backend, "customer_names", ())  # the CRM backend has no bulk name list
+    set_redactor(Redactor(known_names, enabled=settings.redact_pii))
+    install_job_filter()
+    # before the first call: LiveKit's job span is then recorded, and parents our voice.call span
+    telemetry_setup.setup_tracing(settings)
+    telemetry_setup.setup_metrics()
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=settings.vad_min_silence_s)
     local_inference.init_eot()  # the turn detector's v1-mini weights
     proc.userdata["whisper"] = load_whisper_model()
     proc.userdata["sphinx"] = SphinxPartials()
-    backend = build_backend(settings)
     # one breaker per backend per process: an outage seen by one call fails the next fast
     proc.userdata["business"] = build_business(settings, backend)
 
@@ -52,21 +59,24 @@ async def entrypoint(ctx: JobContext) -> None:
         on_failed_turn=call_state.record_failed_turn,
         on_escalation=call_state.request_escalation,
     )
-    logger.info("call starting", extra={"room": ctx.room.name, "providers": providers.chain})
     session = build_session(settings, providers, vad_model=vad_model, call_state=call_state)
     _keep_transcript(session, call_state)
-    _observe(ctx, session, call_state, settings, chain=providers.chain)
-    await session.start(
-        agent=FrontDesk(greeting=settings.greeting, business=ctx.proc.userdata["business"]),
-        room=ctx.room,
-        room_options=RoomOptions(close_on_disconnect=True),
-        record=False,
-    )
+    telemetry = _observe(ctx, session, call_state, settings, providers=providers)
+    logger.info("call starting", extra={"providers": providers.chain})
+    with telemetry.current():
+        await session.start(
+            agent=FrontDesk(greeting=settings.greeting, business=ctx.proc.userdata["business"]),
+            room=ctx.room,
+            room_options=RoomOptions(close_on_disconnect=True),
+            record=False,
+        )
+    telemetry.attach_media()
     await ctx.connect()
     caller = await ctx.wait_for_participant()
     if caller.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP:
         call_state.transport = "sip"
         call_state.caller_phone = caller.attributes.get("sip.phoneNumber") or None
+        telemetry.observer.spans.call_span.set_attribute("voice.transport", "sip")
 
 
 def _observe(
@@ -75,19 +85,23 @@ def _observe(
     call_state: CallState,
     settings: Settings,
     *,
-    chain: str,
-) -> None:
-    """voice.* spans for this call, written where settings.traces_file says (and OTLP if configured)."""
-    provider = setup_tracing(settings)
-    observer = CallObserver(
-        session, call_state, tracer=provider.get_tracer(TRACER_NAME), chain=chain, budgets=load_budgets()
+    providers: Providers,
+) -> CallTelemetry:
+    """voice.* spans, metrics and live budgets for this call (see agent/telemetry)."""
+    telemetry = observe_call(
+        session,
+        call_state,
+        settings,
+        chain=providers.chain,
+        adapters={"stt": providers.stt, "llm": providers.llm, "tts": providers.tts},
     )
-    TOOL_METRICS.subscribe(lambda record: observer.record_tool_call(record, ended_at=time.time()))
+    TOOL_METRICS.subscribe(lambda record: telemetry.observer.record_tool_call(record, ended_at=time.time()))
 
     async def _flush() -> None:
-        await asyncio.to_thread(provider.force_flush)
+        await asyncio.to_thread(telemetry_setup.flush)
 
     ctx.add_shutdown_callback(_flush)
+    return telemetry
 
 
 def _keep_transcript(session: AgentSession[CallState], call_state: CallState) -> None:

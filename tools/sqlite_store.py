@@ -119,6 +119,12 @@ class SQLiteBackend:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version={number}; COMMIT;")
 
+    def customer_names(self) -> list[str]:
+        """Every first and last name on file, for the log and span redactor (synchronous, read-only)."""
+        with contextlib.closing(self._connect()) as conn:
+            rows = conn.execute("SELECT first_name, last_name FROM customers").fetchall()
+        return sorted({name for row in rows for name in (row["first_name"], row["last_name"]) if name})
+
     @property
     def schema_version(self) -> int:
         with contextlib.closing(self._connect()) as conn:

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 
 from livekit.agents import llm, stt, tts, vad
-from opentelemetry import trace
 
 from agent.config import Settings
 from agent.providers.offline.dialog.engine_llm import DialogEngineLLM, EscalationHook, FailedTurnHook
@@ -37,11 +36,6 @@ def _log_availability(
         logger.warning(
             "provider availability changed",
             extra={"hop": hop, "provider": provider.label, "available": available},
-        )
-        # the request that noticed it runs inside the turn's trace: mark the change there too
-        trace.get_current_span().add_event(
-            "voice.provider_availability_changed",
-            {"hop": hop, "provider": provider.label, "available": bool(available)},
         )
 
     adapter.on(f"{hop}_availability_changed", _changed)

@@ -1,8 +1,9 @@
-"""Per-hop latency budgets, read from a TOML file (agent/telemetry/budgets.toml by default)."""
+"""Per-hop latency budgets and live-action settings, read from a TOML file (budgets.toml by default)."""
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_BUDGETS = Path(__file__).with_name("budgets.toml")
@@ -15,16 +16,50 @@ class BudgetFileError(ValueError):
     """The budget file is missing or malformed; one line."""
 
 
-def load_budgets(path: Path = DEFAULT_BUDGETS) -> dict[str, float]:
+@dataclass(frozen=True)
+class LiveActions:
+    """What a call does about a breach while it is happening (the [actions] table)."""
+
+    filler_text: str = "One moment."
+    """Spoken once per turn when the LLM's first token is later than its allowance."""
+    repeated_breach_turns: int = 3
+    """Consecutive breaching turns of one hop before `on_repeated_breach` hooks are called."""
+
+
+@dataclass(frozen=True)
+class BudgetFile:
+    budgets_ms: dict[str, float]
+    actions: LiveActions = field(default_factory=LiveActions)
+
+
+def _read(path: Path) -> dict:
     try:
-        table = tomllib.loads(path.read_text())["budgets"]
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise BudgetFileError(f"budget file not found: {path}") from None
-    except (tomllib.TOMLDecodeError, KeyError) as exc:
-        raise BudgetFileError(f"{path}: expected a [budgets] table of hop = milliseconds ({exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, IsADirectoryError) as exc:
+        raise BudgetFileError(f"{path}: not valid TOML ({exc})") from None
+
+
+def load_budget_file(path: Path = DEFAULT_BUDGETS) -> BudgetFile:
+    document = _read(path)
+    table = document.get("budgets")
+    if not isinstance(table, dict):
+        raise BudgetFileError(f"{path}: expected a [budgets] table of hop = milliseconds")
     budgets = {}
     for hop, value in table.items():
-        if not isinstance(value, int | float) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise BudgetFileError(f"{path}: budget for {hop} must be a positive number of milliseconds")
         budgets[hop] = float(value)
-    return budgets
+    raw = document.get("actions", {})
+    filler = raw.get("filler_text", LiveActions.filler_text)
+    turns = raw.get("repeated_breach_turns", LiveActions.repeated_breach_turns)
+    if not isinstance(filler, str) or not filler.strip():
+        raise BudgetFileError(f"{path}: actions.filler_text must be non-empty text")
+    if isinstance(turns, bool) or not isinstance(turns, int) or turns < 1:
+        raise BudgetFileError(f"{path}: actions.repeated_breach_turns must be a whole number >= 1")
+    return BudgetFile(budgets, LiveActions(filler_text=filler, repeated_breach_turns=turns))
+
+
+def load_budgets(path: Path = DEFAULT_BUDGETS) -> dict[str, float]:
+    return load_budget_file(path).budgets_ms

@@ -1,14 +1,15 @@
 """Turns session events into `voice.*` spans: an observer beside the pipeline, not code in it.
 
-Timestamps come from the audio timeline where LiveKit provides it: user speech start and end
-are the VAD's backdated instants (`user_state_changed.created_at`), the agent's first audio is
-when playback started in the room output (`agent_state_changed` to speaking), and provider
-hops are placed from their metrics (end time minus duration).
+Instants come from the media timeline where there is one: the caller's speech onset and end
+are placed on the audio frames they were heard in (`MediaClock`, anchored on the VAD's
+backdated events), the agent's reply starts when its first frame goes to the room
+(`playback_started` of the session's audio output), and provider hops are placed from their
+metrics (end time minus duration).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
 
 from livekit.agents import AgentSession
 from livekit.agents.metrics import EOUMetrics, LLMMetrics, TTSMetrics
@@ -16,34 +17,20 @@ from livekit.agents.voice.events import (
     AgentStateChangedEvent,
     CloseEvent,
     EotPredictionEvent,
+    FunctionToolsExecutedEvent,
     MetricsCollectedEvent,
     UserInputTranscribedEvent,
     UserStateChangedEvent,
 )
-from opentelemetry import trace
-from opentelemetry.trace import Span, Tracer
+from livekit.agents.voice.io import PlaybackStartedEvent
 
 from agent.call_state import CallState
+from agent.telemetry.media_clock import MediaClock
+from agent.telemetry.metrics import VoiceMetrics
+from agent.telemetry.redaction import Redactor
+from agent.telemetry.tool_spans import record_executed_tools, record_tool_call
+from agent.telemetry.turns import CallSpans, Turn
 from tools.resilience import ToolCallRecord
-
-TRACER_NAME = "voice-agent"
-
-
-def _ns(seconds: float) -> int:
-    return int(seconds * 1_000_000_000)
-
-
-@dataclass
-class _Turn:
-    index: int
-    span: Span
-    speech_start: float
-    speech_end: float | None = None
-    partial_recorded: bool = False
-    tts_recorded: bool = False
-    answered: bool = False
-    eot_probability: float | None = None
-    hop_ms: dict[str, float] = field(default_factory=dict)
 
 
 class CallObserver:
@@ -51,172 +38,169 @@ class CallObserver:
         self,
         session: AgentSession[CallState],
         state: CallState,
+        spans: CallSpans,
+        metrics: VoiceMetrics,
         *,
-        tracer: Tracer,
-        chain: str,
-        budgets: dict[str, float],
+        clock: MediaClock | None = None,
+        transcripts: Redactor | None = None,
     ) -> None:
-        self._tracer = tracer
+        """`transcripts`: how what the caller said goes on the turn span; None keeps it off."""
+        self.spans = spans
         self._state = state
-        self._budgets = budgets
-        self._turn: _Turn | None = None
-        self._turns = 0
-        self._agent_speaking_since: float | None = None
+        self._metrics = metrics
+        self._clock = clock or MediaClock()
+        self._transcripts = transcripts
+        self._agent_speaking = False
         self._barge_in_at: float | None = None
-        self.call_span = self._tracer.start_span(
-            "voice.call",
-            attributes={
-                "voice.call_id": state.call_id,
-                "voice.room": state.room,
-                "voice.transport": state.transport,
-                "voice.provider_chain": chain,
-            },
-        )
         session.on("user_state_changed", self._on_user_state)
         session.on("user_input_transcribed", self._on_transcript)
         session.on("eot_prediction", self._on_eot)
         session.on("metrics_collected", self._on_metrics)
         session.on("agent_state_changed", self._on_agent_state)
+        session.on("function_tools_executed", self._on_tools)
         session.on("close", self._on_close)
 
-    # --- spans --------------------------------------------------------------------
-
-    def _hop(self, name: str, start: float, end: float, **attributes: object) -> None:
-        turn = self._turn
-        if turn is None:
-            return
-        end = max(end, start)
-        context = trace.set_span_in_context(turn.span)
-        span = self._tracer.start_span(
-            name,
-            context=context,
-            start_time=_ns(start),
-            attributes={"voice.call_id": self._state.call_id, **attributes},
-        )  # type: ignore[arg-type]
-        span.end(end_time=_ns(end))
-        figure = attributes.get("ttft_ms") or attributes.get("ttfb_ms")
-        turn.hop_ms.setdefault(
-            name, float(figure) if isinstance(figure, int | float) else (end - start) * 1000
-        )
-
-    def _close_turn(self, at: float) -> None:
-        turn, self._turn = self._turn, None
-        if turn is None:
-            return
-        breached = sorted(h for h, ms in turn.hop_ms.items() if h in self._budgets and ms > self._budgets[h])
-        turn.span.set_attribute("voice.budgets_breached", breached)
-        turn.span.set_attribute("voice.failed", not turn.answered)
-        if not turn.answered:
-            turn.span.set_attribute("voice.failure_reason", "no reply")
-        turn.span.end(end_time=_ns(max(at, turn.speech_start)))
-
-    # --- events -------------------------------------------------------------------
+    # --- the caller ---------------------------------------------------------------
 
     def _on_user_state(self, event: UserStateChangedEvent) -> None:
         if event.new_state == "speaking":
-            if self._turn is not None and self._turn.answered:
-                self._close_turn(event.created_at)
-            if self._agent_speaking_since is not None:
-                self._barge_in_at = event.created_at
-            if self._turn is None:
-                self._turns += 1
-                span = self._tracer.start_span(
-                    "voice.turn",
-                    context=trace.set_span_in_context(self.call_span),
-                    start_time=_ns(event.created_at),
-                    attributes={"voice.turn_index": self._turns, "voice.interrupted": False},
-                )
-                self._turn = _Turn(index=self._turns, span=span, speech_start=event.created_at)
-        elif event.new_state == "listening" and self._turn is not None:
-            self._turn.speech_end = event.created_at
+            onset = self._clock.speech_onset(event.created_at) or event.created_at
+            turn = self.spans.turn
+            if turn is not None and turn.answered:
+                self.spans.close_turn(onset)
+            if self._agent_speaking:
+                self._barge_in_at = onset
+            if self.spans.turn is None:
+                self.spans.open_turn(onset)
+        elif event.new_state == "listening" and (turn := self.spans.turn) is not None:
+            turn.vad_speech_end = event.created_at
+            turn.speech_end = self._clock.speech_end(event.created_at) or event.created_at
 
     def _on_transcript(self, event: UserInputTranscribedEvent) -> None:
-        turn = self._turn
+        turn = self.spans.turn
         if turn is None:
             return
-        if not turn.partial_recorded:
-            turn.partial_recorded = True
-            kind = "final" if event.is_final else "interim"
-            self._hop(
-                "voice.hop.mic_to_first_partial", turn.speech_start, event.created_at, first_partial_kind=kind
+        if not turn.first_transcript_recorded:
+            turn.first_transcript_recorded = True
+            self.spans.hop(
+                "voice.hop.mic_to_first_partial",
+                turn.speech_start,
+                event.created_at,
+                first_partial_kind="final" if event.is_final else "interim",
             )
         if event.is_final:
-            self._hop("voice.hop.stt_final", turn.speech_end or event.created_at, event.created_at)
+            turn.last_final_at = event.created_at
+            if self._transcripts is not None and event.transcript.strip():
+                turn.transcript.append(self._transcripts(event.transcript.strip()))
 
     def _on_eot(self, event: EotPredictionEvent) -> None:
-        if self._turn is not None:
-            self._turn.eot_probability = event.probability
+        if self.spans.turn is not None:
+            self.spans.turn.eot_probability = event.probability
+
+    # --- providers ----------------------------------------------------------------
 
     def _on_metrics(self, event: MetricsCollectedEvent) -> None:
-        metrics, turn = event.metrics, self._turn
+        metrics, turn = event.metrics, self.spans.turn
         if turn is None:
             return
         if isinstance(metrics, EOUMetrics) and turn.speech_end is not None:
-            self._hop(
-                "voice.hop.end_of_turn",
-                turn.speech_end,
-                turn.speech_end + metrics.end_of_utterance_delay,
-                **({"eot_probability": turn.eot_probability} if turn.eot_probability is not None else {}),
-            )
+            self._end_of_turn(turn, metrics)
         elif isinstance(metrics, LLMMetrics) and not metrics.cancelled:
             meta = metrics.metadata
-            self._hop(
+            self.spans.hop(
                 "voice.hop.llm",
                 metrics.timestamp - metrics.duration,
                 metrics.timestamp,
                 ttft_ms=round(metrics.ttft * 1000, 1),
                 **{
+                    "gen_ai.operation.name": "chat",
                     "gen_ai.request.model": (meta.model_name if meta else None) or "unknown",
                     "gen_ai.system": (meta.model_provider if meta else None) or "unknown",
+                    "gen_ai.usage.input_tokens": metrics.prompt_tokens,
                     "gen_ai.usage.output_tokens": metrics.completion_tokens,
                 },
             )
         elif isinstance(metrics, TTSMetrics) and not turn.tts_recorded and metrics.ttfb > 0:
             turn.tts_recorded = True
             start = metrics.timestamp - metrics.duration
-            self._hop("voice.hop.tts", start, start + metrics.ttfb, ttfb_ms=round(metrics.ttfb * 1000, 1))
+            self.spans.hop(
+                "voice.hop.tts", start, start + metrics.ttfb, ttfb_ms=round(metrics.ttfb * 1000, 1)
+            )
 
-    def _on_agent_state(self, event: AgentStateChangedEvent) -> None:
-        turn = self._turn
-        if event.new_state == "speaking":
-            self._agent_speaking_since = event.created_at
-            if turn is not None and not turn.answered and turn.speech_end is not None:
-                turn.answered = True
-                self._hop("voice.hop.round_trip", turn.speech_end, event.created_at)
-        elif event.old_state == "speaking":
-            self._agent_speaking_since = None
-            if self._barge_in_at is not None:
-                self._hop("voice.hop.interruption", self._barge_in_at, event.created_at)
-                if turn is not None:
-                    turn.span.set_attribute("voice.interrupted", True)
-                self._barge_in_at = None
+    def _end_of_turn(self, turn: Turn, metrics: EOUMetrics) -> None:
+        assert turn.speech_end is not None
+        # LiveKit counts its delays from the VAD's end of speech; the hops start at the audio's end
+        vad_end = turn.vad_speech_end or turn.speech_end
+        self.spans.hop(
+            "voice.hop.stt_final",
+            turn.speech_end,
+            max(turn.last_final_at or vad_end + metrics.transcription_delay, turn.speech_end),
+        )
+        self.spans.hop(
+            "voice.hop.end_of_turn",
+            turn.speech_end,
+            vad_end + metrics.end_of_utterance_delay,
+            **({"eot_probability": turn.eot_probability} if turn.eot_probability is not None else {}),
+        )
 
     def record_tool_call(self, record: ToolCallRecord, *, ended_at: float) -> None:
         """Fed by the tools' resilience layer (tools.business.TOOL_METRICS)."""
-        if record.call_id != self._state.call_id:
+        if record.call_id != self._state.call_id or self.spans.turn is None:
             return
-        self._hop(
-            "voice.hop.tool",
-            ended_at - record.latency_ms / 1000,
-            ended_at,
-            **{
-                "tool.name": record.tool,
-                "tool.attempts": record.attempts,
-                "tool.outcome": record.outcome,
-                "tool.idempotency_key_hash": record.key_hash or "",
-                "tool.served_from_storage": record.served_from_storage,
-            },
+        self.spans.turn.tools_from_hook[record.tool] += 1
+        record_tool_call(
+            self.spans,
+            self._metrics,
+            name=record.tool,
+            started_at=ended_at - record.latency_ms / 1000,
+            ended_at=ended_at,
+            outcome=record.outcome,
+            attempts=record.attempts,
+            key_hash=record.key_hash,
+            served_from_storage=record.served_from_storage,
         )
 
-    def _on_close(self, event: CloseEvent) -> None:
-        import time
+    def _on_tools(self, event: FunctionToolsExecutedEvent) -> None:
+        record_executed_tools(self.spans, self._metrics, event)
 
-        self._close_turn(time.time())
+    # --- the agent ----------------------------------------------------------------
+
+    def on_playback_started(self, event: PlaybackStartedEvent) -> None:
+        """The first frame of a reply went to the room: the round trip ends here."""
+        self._reply_started(event.created_at)
+
+    def _reply_started(self, at: float) -> None:
+        turn = self.spans.turn
+        if turn is not None and not turn.answered and turn.speech_end is not None and at >= turn.speech_end:
+            turn.answered = True
+            self.spans.hop("voice.hop.round_trip", turn.speech_end, at)
+
+    def _on_agent_state(self, event: AgentStateChangedEvent) -> None:
+        if event.new_state == "speaking":
+            self._agent_speaking = True
+            # only when the output reports no playback (no room audio): the state change is later
+            self._reply_started(event.created_at)
+        elif event.old_state == "speaking":
+            self._agent_speaking = False
+            if self._barge_in_at is not None:
+                self.spans.hop("voice.hop.interruption", self._barge_in_at, event.created_at)
+                if self.spans.turn is not None:
+                    self.spans.turn.span.set_attribute("voice.interrupted", True)
+                self._barge_in_at = None
+
+    # --- the end ------------------------------------------------------------------
+
+    def outcome(self, event: CloseEvent) -> str:
+        if self._state.outcome is not None:
+            return self._state.outcome
         if self._state.escalation_requested:
-            outcome = "transferred"
-        elif "disconnect" in str(getattr(event, "reason", "")).lower():
-            outcome = "caller_hung_up"
-        else:
-            outcome = "completed"
-        self.call_span.set_attribute("voice.outcome", outcome)
-        self.call_span.end()
+            return "transferred"
+        if "disconnect" in str(getattr(event, "reason", "")).lower():
+            return "caller_hung_up"
+        return "completed"
+
+    def _on_close(self, event: CloseEvent) -> None:
+        outcome = self.outcome(event)
+        if outcome == "transferred":
+            self._metrics.transfers.add(1)
+        self.spans.end_call(time.time(), outcome)
