@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # a run of digits, allowing the separators people and STT put between groups
-DIGIT_RUN = re.compile(r"(?<![\w])\+?\d(?:[\s().\-/]{0,3}\d){6,}(?![\w])")
+DIGIT_RUN = re.compile(r"(?<![\w])\+?\d(?:[\s().,\-/]{0,3}\d){6,}(?![\w])")
 DIGIT_WORDS = {
     "zero": "0",
     "oh": "0",
