@@ -25,6 +25,7 @@ from livekit.agents.voice.events import (
 from livekit.agents.voice.io import PlaybackStartedEvent
 
 from agent.call_state import CallState
+from agent.telemetry.eou_tap import eou_probability_since
 from agent.telemetry.media_clock import MediaClock
 from agent.telemetry.metrics import VoiceMetrics
 from agent.telemetry.redaction import Redactor
@@ -136,11 +137,14 @@ class CallObserver:
             turn.speech_end,
             max(turn.last_final_at or vad_end + metrics.transcription_delay, turn.speech_end),
         )
+        probability = turn.eot_probability
+        if probability is None:
+            probability = eou_probability_since(turn.vad_speech_end or turn.speech_start)
         self.spans.hop(
             "voice.hop.end_of_turn",
             turn.speech_end,
             vad_end + metrics.end_of_utterance_delay,
-            **({"eot_probability": turn.eot_probability} if turn.eot_probability is not None else {}),
+            **({"eot_probability": round(probability, 4)} if probability is not None else {}),
         )
 
     def record_tool_call(self, record: ToolCallRecord, *, ended_at: float) -> None:

@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from agent.config import Settings
+from agent.telemetry.eou_tap import EouProbabilityTap
 from agent.telemetry.jsonl_exporter import JsonLinesSpanExporter
 from agent.telemetry.redaction import Redactor
 from agent.telemetry.span_redaction import RedactingSpanProcessor
@@ -47,6 +48,7 @@ def setup_tracing(settings: Settings, redactor: Redactor | None = None) -> Trace
     span_redactor = redactor or Redactor(enabled=settings.redact_pii)
     if settings.trace_transcripts == "redacted" and not span_redactor.enabled:
         span_redactor = span_redactor.with_enabled(True)
+    provider.add_span_processor(EouProbabilityTap())
     # before the exporters: processors see each ended span in registration order
     provider.add_span_processor(RedactingSpanProcessor(span_redactor))
     provider.add_span_processor(
