@@ -147,14 +147,38 @@ class CallObserver:
             **({"eot_probability": round(probability, 4)} if probability is not None else {}),
         )
 
-    def record_tool_call(self, record: ToolCallRecord, *, ended_at: float) -> None:
-        """Fed by the tools' resilience layer (tools.business.TOOL_METRICS)."""
-        if record.call_id != self._state.call_id or self.spans.turn is None:
+    def record_tool(
+        self,
+        *,
+        name: str,
+        started_at: float,
+        ended_at: float,
+        outcome: str,
+        attempts: int = 1,
+        key_hash: str | None = None,
+        served_from_storage: bool = False,
+    ) -> None:
+        """A per-tool-call hook's report; LiveKit's executed-tools event then skips this call."""
+        if self.spans.turn is None:
             return
-        self.spans.turn.tools_from_hook[record.tool] += 1
+        self.spans.turn.tools_from_hook[name] += 1
         record_tool_call(
             self.spans,
             self._metrics,
+            name=name,
+            started_at=started_at,
+            ended_at=ended_at,
+            outcome=outcome,
+            attempts=attempts,
+            key_hash=key_hash,
+            served_from_storage=served_from_storage,
+        )
+
+    def record_tool_call(self, record: ToolCallRecord, *, ended_at: float) -> None:
+        """Fed by the tools' resilience layer (tools.business.TOOL_METRICS)."""
+        if record.call_id != self._state.call_id:
+            return
+        self.record_tool(
             name=record.tool,
             started_at=ended_at - record.latency_ms / 1000,
             ended_at=ended_at,
