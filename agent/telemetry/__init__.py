@@ -1,1 +1,1 @@
-"""Telemetry: latency budgets and the trace review tool (span emission is still to come)."""
+"""Telemetry: voice.* spans from a session observer, metrics, structlog logs, PII masking, live budgets, trace review."""

@@ -13,7 +13,7 @@ from opentelemetry import trace
 
 from agent.call_state import CallState
 from agent.config import Settings
-from agent.telemetry.budget_monitor import BudgetMonitor
+from agent.telemetry.budget_monitor import BudgetMonitor, RepeatedBreachHook
 from agent.telemetry.budgets import DEFAULT_BUDGETS, BudgetFile, load_budget_file
 from agent.telemetry.call_observer import CallObserver
 from agent.telemetry.failovers import watch_failovers
@@ -38,7 +38,7 @@ class CallTelemetry:
     clock: MediaClock
 
     @property
-    def on_repeated_breach(self) -> list:
+    def on_repeated_breach(self) -> list[RepeatedBreachHook]:
         """Hooks called with a hop name when it breaches its allowance several turns in a row."""
         return self.monitor.on_repeated_breach
 

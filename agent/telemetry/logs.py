@@ -17,6 +17,9 @@ CALL_FIELDS = ("call_id", "trace_id", "span_id")
 _NOT_REDACTED = {"timestamp", "level", "logger", "trace_id", "span_id", "call_id", "job_id", "pid"}
 
 
+_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
 class _CallContext:
     """The call this job process is serving. One call per job process, so a process-wide
     holder also covers tasks LiveKit started before the entrypoint bound anything."""
@@ -69,9 +72,20 @@ class CallFieldsFilter(logging.Filter):
             if not hasattr(record, key):
                 setattr(record, key, value)
         redactor = active_redactor()
-        if redactor.enabled:
-            record.msg = redactor(record.getMessage())
-            record.args = None
+        if not redactor.enabled:
+            return True
+        try:
+            record.msg, record.args = redactor(record.getMessage()), None
+        except (TypeError, ValueError):  # a malformed format string: keep only the template
+            record.msg, record.args = redactor(str(record.msg)), None
+        # extras too: only this process knows the customer names to mask
+        for key, value in list(vars(record).items()):
+            if (
+                key not in _RECORD_FIELDS
+                and key not in _NOT_REDACTED
+                and isinstance(value, str | list | tuple)
+            ):
+                setattr(record, key, redactor.value(value))
         return True
 
 

@@ -32,7 +32,9 @@ def test_a_call_log_line_is_json_with_ids_and_no_pii(redactor: Redactor) -> None
         "livekit.agents", logging.INFO, __file__, 1, "heard %s", ("Okafor 555-867-5309",), None
     )
     record.user_email = "a@b.example"
+    record.caller = "Mr Okafor"
     logs.CallFieldsFilter().filter(record)  # in the job process
+    assert record.caller == "Mr [name]"  # masked before it leaves the process that knows the names
     line = json.loads(logs.formatter(dev=False).format(record))  # in the worker process
     context = call_span.get_span_context()
     assert line["call_id"] == "CALL-9"
