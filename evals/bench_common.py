@@ -31,6 +31,8 @@ class Clip:
     text: str
     speech_start_s: float | None
     speech_end_s: float | None
+    condition: str | None = None
+    """How the clip was recorded (the generator writes e.g. "8k-noisy"); WER is also reported per condition."""
 
 
 def find_clips(directory: Path) -> list[Clip]:
@@ -44,7 +46,15 @@ def find_clips(directory: Path) -> list[Clip]:
         if not transcript.is_file():
             raise BenchInputError(f"{wav.name} has no transcript {transcript.name}")
         timing_file = wav.with_suffix(".json")
-        timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
+        try:
+            timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
+        except json.JSONDecodeError as error:
+            raise BenchInputError(f"{timing_file}: not valid JSON (line {error.lineno})") from None
+        if not isinstance(timing, dict):
+            raise BenchInputError(f"{timing_file}: expected an object with speech_start_s and speech_end_s")
+        for key in ("speech_start_s", "speech_end_s"):
+            if key in timing and not isinstance(timing[key], int | float):
+                raise BenchInputError(f"{timing_file}: {key} must be a number of seconds")
         clips.append(
             Clip(
                 wav.stem,
@@ -52,6 +62,7 @@ def find_clips(directory: Path) -> list[Clip]:
                 transcript.read_text().strip(),
                 timing.get("speech_start_s"),
                 timing.get("speech_end_s"),
+                timing.get("condition"),
             )
         )
     if not clips:

@@ -44,15 +44,14 @@ async def _run_clip(engine: stt.STT, clip: Clip) -> dict[str, object]:
     step = rate // 100
     samples = np.concatenate([audio.samples, np.zeros((-audio.samples.size) % step, np.int16)])
     stream = engine.stream()
-    first_interim_at: float | None = None
+    interims: list[float] = []
     finals: list[tuple[float, str]] = []
 
     async def _listen() -> None:
-        nonlocal first_interim_at
         async for event in stream:
             now = time.perf_counter()
-            if event.type == stt.SpeechEventType.INTERIM_TRANSCRIPT and first_interim_at is None:
-                first_interim_at = now
+            if event.type == stt.SpeechEventType.INTERIM_TRANSCRIPT and event.alternatives:
+                interims.append(now)
             elif event.type == stt.SpeechEventType.FINAL_TRANSCRIPT and event.alternatives:
                 finals.append((now, event.alternatives[0].text))
 
@@ -66,14 +65,28 @@ async def _run_clip(engine: stt.STT, clip: Clip) -> dict[str, object]:
     await listener
     onset_at = started + (clip.speech_start_s or 0.0)
     end_at = started + (clip.speech_end_s or audio.duration_s)
+    # an interim before the speech began was heard in the noise: reported, never a latency
+    first_interim_at = next((at for at in interims if at >= onset_at), None)
     hypothesis = " ".join(text for _, text in finals)
     return {
         "clip": clip.name,
+        "condition": clip.condition or f"{rate // 1000}k",
         "reference": clip.text,
         "hypothesis": hypothesis,
         "first_partial_ms": round((first_interim_at - onset_at) * 1000, 1) if first_interim_at else None,
         "final_ms": round((finals[-1][0] - end_at) * 1000, 1) if finals else None,
+        "interims_before_onset": sum(1 for at in interims if at < onset_at),
     }
+
+
+def _wer_by_condition(results: list[dict[str, object]]) -> dict[str, float]:
+    """WER of each recording condition: an overall figure hides a weak band (8 kHz telephone)."""
+    by_condition: dict[str, tuple[list[str], list[str]]] = {}
+    for result in results:
+        references, hypotheses = by_condition.setdefault(str(result["condition"]), ([], []))
+        references.append(normalise(str(result["reference"])))
+        hypotheses.append(normalise(str(result["hypothesis"])))
+    return {name: round(jiwer.wer(*pair), 4) for name, pair in sorted(by_condition.items())}
 
 
 def read_wav_rate(path: Path) -> int:
@@ -108,7 +121,12 @@ def run(directory: Path, *, progress: Callable[[str], None]) -> dict[str, object
         "engine": engine.model,
         "clips": len(clips),
         "wer": round(jiwer.wer(references, hypotheses), 4),
-        "first_partial_after_onset": summary_ms(partials) | {"missing": len(results) - len(partials)},
+        "wer_by_condition": _wer_by_condition(results),
+        "first_partial_after_onset": summary_ms(partials)
+        | {
+            "missing": len(results) - len(partials),
+            "clips_with_interims_before_onset": sum(1 for r in results if r["interims_before_onset"]),
+        },
         "final_after_end_of_speech": summary_ms(finals) | {"missing": len(results) - len(finals)},
         "real_time_factor": round(decode_seconds / audio_seconds, 3),
         "per_clip": results,

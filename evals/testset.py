@@ -1,7 +1,8 @@
 """Generates the speech test set: eSpeak voices and speeds, 16 kHz and 8 kHz telephone band, clean and noisy.
 
 Each clip is NAME.wav (speech between known silences), NAME.txt (the words) and NAME.json
-(where speech starts and ends, in seconds), so benchmarks can time latencies from the audio.
+(where speech starts and ends, in seconds, and the
+clip's band and noise condition), so benchmarks can time latencies from the audio.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def generate(out_dir: Path, *, limit: int | None = None, progress: Callable[[str
         timing = {
             "speech_start_s": LEAD_SILENCE_S + onset / rate,
             "speech_end_s": LEAD_SILENCE_S + last / rate,
+            "condition": f"{band}-{noise}",
         }
         (out_dir / f"{name}.json").write_text(json.dumps(timing) + "\n")
         progress(f"testset: {index + 1}/{len(combos)} {name}")

@@ -64,3 +64,35 @@ def test_bench_on_a_missing_directory_is_one_line_exit_2(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "not a directory" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("timing", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected an object"),
+        ('{"speech_start_s": "soon"}', "speech_start_s must be a number"),
+    ],
+)
+def test_malformed_timing_files_are_one_clear_error(tmp_path: Path, timing: str, message: str) -> None:
+    generate(tmp_path, limit=1, progress=lambda _: None)
+    next(tmp_path.glob("*.json")).write_text(timing)
+    with pytest.raises(BenchInputError, match=message):
+        find_clips(tmp_path)
+
+
+def test_generated_clips_name_their_condition(tmp_path: Path) -> None:
+    generate(tmp_path, limit=4, progress=lambda _: None)
+    for clip in find_clips(tmp_path):
+        assert clip.condition in {"16k-clean", "16k-noisy", "8k-clean", "8k-noisy"}
+        assert clip.condition.split("-")[0] in clip.name
+
+
+def test_wer_is_reported_per_condition() -> None:
+    from evals.bench_stt import _wer_by_condition
+
+    results = [
+        {"condition": "8k-noisy", "reference": "my sink is leaking", "hypothesis": "my sink is reeking"},
+        {"condition": "16k-clean", "reference": "call me back", "hypothesis": "Call me back."},
+    ]
+    assert _wer_by_condition(results) == {"16k-clean": 0.0, "8k-noisy": 0.25}

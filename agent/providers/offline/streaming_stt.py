@@ -11,6 +11,7 @@ caller goes on, the rest becomes another final, as cloud STTs do at pauses.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
 import numpy as np
@@ -22,11 +23,19 @@ from agent.audio import rms_dbfs
 from agent.providers.offline.sphinx_partials import SPHINX_SAMPLE_RATE, SphinxPartials
 from agent.providers.offline.whisper_stt import WhisperSTT
 
-EARLY_FINAL_AFTER_QUIET_S = 0.1
+logger = logging.getLogger(__name__)
+
+EARLY_FINAL_AFTER_QUIET_S = 0.05
 """Quiet after speech that starts a Whisper decode, before the VAD has ruled."""
 QUIET_BELOW_PEAK_DB = 18.0
 """A chunk this far below the utterance's loudest counts as quiet (relative, so noise-robust)."""
 QUIET_FLOOR_DBFS = -50.0
+QUIET_PROBABILITY = 0.3
+"""A VAD window under this speech probability is quiet too: in steady background noise the level
+never drops 18 dB below the peak, but Silero still tells noise from voice."""
+SPHINX_LOOKBACK_S = 0.15
+"""Audio before the VAD's speech start that pocketsphinx hears. Not the VAD's whole 0.5 s prefix:
+with its language weight lowered, pocketsphinx names background noise ("a", "mm") too."""
 
 
 def _samples(frames: list[rtc.AudioFrame]) -> tuple[np.ndarray, int]:
@@ -34,6 +43,16 @@ def _samples(frames: list[rtc.AudioFrame]) -> tuple[np.ndarray, int]:
         return np.zeros(0, np.int16), SPHINX_SAMPLE_RATE
     frame = rtc.combine_audio_frames(frames)
     return np.frombuffer(frame.data, dtype=np.int16), frame.sample_rate
+
+
+def _tail(frames: list[rtc.AudioFrame], seconds: float) -> list[rtc.AudioFrame]:
+    """The last `seconds` of `frames` (whole frames, cut at the first one needed)."""
+    if not frames:
+        return frames
+    frame = rtc.combine_audio_frames(frames)
+    keep = min(frame.samples_per_channel, max(0, int(seconds * frame.sample_rate)))
+    samples = np.frombuffer(frame.data, dtype=np.int16)[frame.samples_per_channel - keep :]
+    return [rtc.AudioFrame(samples.tobytes(), frame.sample_rate, 1, keep)] if keep else []
 
 
 class OfflineStreamingSTT(stt.STT):
@@ -82,14 +101,17 @@ class _Utterance:
         self.last_loud = len(self.frames)
         self.quiet_s = 0.0
         self.transcribed_upto = 0
-        self.early_decode: asyncio.Task[None] | None = None
+        self.decoding: asyncio.Task[None] | None = None
+        """At most one decode in flight: CTranslate2 cannot stop one, so a decode started in a
+        gap the caller then spoke through must not queue others behind it."""
 
-    def add(self, frame: rtc.AudioFrame) -> bool:
-        """Append a chunk; True when it is loud enough to count as speech."""
+    def add(self, frame: rtc.AudioFrame, speech_probability: float) -> bool:
+        """Append a chunk; True when it is loud enough, and voice-like enough, to count as speech."""
         self.frames.append(frame)
         level = rms_dbfs(_samples([frame])[0])
         self.peak_dbfs = max(self.peak_dbfs, level)
-        if level >= max(self.peak_dbfs - QUIET_BELOW_PEAK_DB, QUIET_FLOOR_DBFS):
+        loud = level >= max(self.peak_dbfs - QUIET_BELOW_PEAK_DB, QUIET_FLOOR_DBFS)
+        if loud and speech_probability >= QUIET_PROBABILITY:
             self.last_loud = len(self.frames)
             self.quiet_s = 0.0
             return True
@@ -134,27 +156,39 @@ class _TwoPassStream(stt.RecognizeStream):
             self._sphinx_resampler = None
             self._partials.start()
             self._event_ch.send_nowait(stt.SpeechEvent(type=stt.SpeechEventType.START_OF_SPEECH))
-            await self._interim(event.frames)
+            await self._interim(_tail(event.frames, event.speech_duration + SPHINX_LOOKBACK_S))
         elif event.type == vad.VADEventType.INFERENCE_DONE and self._utterance is not None:
-            utterance = self._utterance
             for frame in event.frames:
-                if utterance.add(frame) and utterance.early_decode is not None:
-                    utterance.early_decode = None  # the caller went on; the next gap decodes again
-            if (
-                utterance.quiet_s >= EARLY_FINAL_AFTER_QUIET_S
-                and utterance.early_decode is None
-                and utterance.last_loud > utterance.transcribed_upto
-            ):
-                utterance.early_decode = asyncio.create_task(self._transcribe(utterance, utterance.last_loud))
+                self._utterance.add(frame, event.probability)
+            self._decode_early(self._utterance)
             await self._interim(event.frames)
         elif event.type == vad.VADEventType.END_OF_SPEECH and self._utterance is not None:
             utterance, self._utterance = self._utterance, None
             self._partials.stop()
-            if utterance.early_decode is not None:
-                await utterance.early_decode
+            if utterance.decoding is not None:
+                await utterance.decoding
             if utterance.last_loud > utterance.transcribed_upto:
                 await self._transcribe(utterance, len(utterance.frames))
             self._event_ch.send_nowait(stt.SpeechEvent(type=stt.SpeechEventType.END_OF_SPEECH))
+
+    def _decode_early(self, utterance: _Utterance) -> None:
+        """In a quiet gap, decode what was said so far, unless a decode is already running."""
+        if (
+            utterance is self._utterance
+            and utterance.decoding is None
+            and utterance.quiet_s >= EARLY_FINAL_AFTER_QUIET_S
+            and utterance.last_loud > utterance.transcribed_upto
+        ):
+            utterance.decoding = asyncio.create_task(self._transcribe(utterance, utterance.last_loud))
+            utterance.decoding.add_done_callback(lambda task: self._early_decode_done(utterance, task))
+
+    def _early_decode_done(self, utterance: _Utterance, task: asyncio.Task[None]) -> None:
+        utterance.decoding = None
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("early Whisper decode failed", exc_info=task.exception())
+            return
+        # the caller may have spoken through the gap, and be quiet again by now
+        self._decode_early(utterance)
 
     async def _transcribe(self, utterance: _Utterance, upto: int) -> None:
         """Decode frames not yet transcribed up to `upto` and emit them as a final."""

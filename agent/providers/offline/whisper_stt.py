@@ -17,9 +17,14 @@ from livekit import rtc
 from livekit.agents import stt, utils
 from livekit.agents.types import NOT_GIVEN, APIConnectOptions, NotGivenOr
 
-from agent.audio import resample
+from agent.providers.offline.whisper_decoder import (
+    WHISPER_SAMPLE_RATE,
+    ShortWindowDecoder,
+    to_whisper_inputs,
+)
 
-WHISPER_SAMPLE_RATE = 16000
+MAX_SHORT_DECODE_S = 29.0
+"""Longer utterances than this go to faster-whisper's long-form loop."""
 DOMAIN_PROMPT = (
     "Northside Home Services front desk: plumber, plumbing, leak, sink, water heater, furnace, "
     "air conditioner, breaker, outlet, electrician, appointment, reschedule, cancel, technician, "
@@ -44,6 +49,7 @@ class WhisperSTT(stt.STT):
         self._model = model
         # CTranslate2 models are not safe to decode concurrently from two threads.
         self._decode_lock = threading.Lock()
+        self._decoder = ShortWindowDecoder(model, prompt=DOMAIN_PROMPT)
 
     @property
     def model(self) -> str:
@@ -55,20 +61,25 @@ class WhisperSTT(stt.STT):
 
     def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
         """Blocking decode of int16 mono samples at any rate (8 kHz telephone audio included)."""
-        audio = resample(samples, sample_rate, WHISPER_SAMPLE_RATE).astype(np.float32) / 32768.0
+        renderings = to_whisper_inputs(samples, sample_rate)
         with self._decode_lock:
-            segments, _info = self._model.transcribe(
-                audio,
-                language="en",
-                beam_size=1,
-                vad_filter=False,
-                without_timestamps=True,
-                condition_on_previous_text=False,
-                # one greedy pass: the temperature fallback re-decodes up to six times on short audio
-                temperature=0.0,
-                initial_prompt=DOMAIN_PROMPT,
-            )
-            return " ".join(segment.text.strip() for segment in segments).strip()
+            if renderings[0].size > MAX_SHORT_DECODE_S * WHISPER_SAMPLE_RATE:
+                return self._long_form(renderings[-1])
+            return self._decoder.decode(renderings).text
+
+    def _long_form(self, audio: np.ndarray) -> str:
+        """faster-whisper's own 30 s windows, for the rare utterance longer than one window."""
+        segments, _info = self._model.transcribe(
+            audio,
+            language="en",
+            beam_size=1,
+            vad_filter=False,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            temperature=0.0,
+            initial_prompt=DOMAIN_PROMPT,
+        )
+        return " ".join(segment.text.strip() for segment in segments).strip()
 
     async def _recognize_impl(
         self,

@@ -13,7 +13,7 @@ from livekit.plugins import silero
 
 from agent.audio import resample
 from agent.providers.offline.espeak import EspeakEngine
-from agent.providers.offline.streaming_stt import OfflineStreamingSTT
+from agent.providers.offline.streaming_stt import OfflineStreamingSTT, _tail, _Utterance
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 
 
@@ -74,3 +74,29 @@ async def test_interims_come_before_an_accurate_final(engine: OfflineStreamingST
 async def test_silence_produces_no_events(engine: OfflineStreamingSTT) -> None:
     events = await stream_in_real_time(engine, np.zeros(16000, np.int16), 16000)
     assert events == []
+
+
+def tone_frame(rate: int, seconds: float, amplitude: int) -> rtc.AudioFrame:
+    count = int(rate * seconds)
+    samples = (amplitude * np.sin(np.arange(count) * 2 * np.pi * 220 / rate)).astype(np.int16)
+    return rtc.AudioFrame(samples.tobytes(), rate, 1, count)
+
+
+def test_loud_noise_the_vad_calls_unvoiced_counts_as_quiet() -> None:
+    """Steady background noise never falls 18 dB below the peak; the VAD's probability still
+    tells it from voice, so the early final is not held back until the VAD's end of speech."""
+    utterance = _Utterance([tone_frame(16000, 0.032, 8000)])
+    assert utterance.add(tone_frame(16000, 0.032, 8000), speech_probability=0.9)
+    assert utterance.quiet_s == 0.0
+    assert not utterance.add(tone_frame(16000, 0.032, 6000), speech_probability=0.05)
+    assert utterance.quiet_s == pytest.approx(0.032)
+    assert not utterance.add(tone_frame(16000, 0.032, 50), speech_probability=0.9)  # voice-like, but faint
+    assert utterance.last_loud == 2
+
+
+def test_tail_keeps_the_last_seconds_of_the_frames() -> None:
+    frames = [tone_frame(8000, 0.1, 1000) for _ in range(5)]
+    (tail,) = _tail(frames, 0.15)
+    assert tail.sample_rate == 8000 and tail.samples_per_channel == 1200
+    assert _tail(frames, 10.0)[0].samples_per_channel == 4000
+    assert _tail(frames, 0.0) == [] and _tail([], 1.0) == []

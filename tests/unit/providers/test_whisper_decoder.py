@@ -1,0 +1,67 @@
+"""The short-window Whisper decoder: telephone renderings, the most confident reading, silence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agent.audio import resample
+from agent.providers.offline.espeak import EspeakEngine
+from agent.providers.offline.whisper_decoder import (
+    WHISPER_SAMPLE_RATE,
+    ShortWindowDecoder,
+    to_whisper_inputs,
+)
+from agent.providers.offline.whisper_stt import DOMAIN_PROMPT, load_whisper_model
+
+
+@pytest.fixture(scope="module")
+def decoder() -> ShortWindowDecoder:
+    return ShortWindowDecoder(load_whisper_model(), prompt=DOMAIN_PROMPT)
+
+
+def speech(text: str, rate: int) -> np.ndarray:
+    voice = EspeakEngine.shared()
+    return resample(voice.synthesize(text, words_per_minute=150), voice.sample_rate, rate)
+
+
+def band_energy_db(audio: np.ndarray, low_hz: float, high_hz: float) -> float:
+    spectrum = np.abs(np.fft.rfft(audio)) ** 2
+    freqs = np.fft.rfftfreq(audio.size, 1 / WHISPER_SAMPLE_RATE)
+    band = spectrum[(freqs >= low_hz) & (freqs < high_hz)].sum()
+    return 10 * np.log10(band / spectrum.sum() + 1e-12)
+
+
+def test_telephone_audio_is_decoded_plain_and_with_its_band_widened() -> None:
+    plain, widened = to_whisper_inputs(speech("The furnace stopped working.", 8000), 8000)
+    assert plain.dtype == widened.dtype == np.float32
+    assert abs(plain.size - widened.size) <= 2
+    # a resampler leaves 4-8 kHz empty; the widened rendering mirrors the telephone band there
+    assert band_energy_db(plain, 4300, 7700) < -40
+    assert band_energy_db(widened, 4300, 7700) > -20
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+def test_wideband_audio_is_decoded_once_at_16_khz(rate: int) -> None:
+    samples = speech("The furnace stopped working.", rate)
+    (rendering,) = to_whisper_inputs(samples, rate)
+    assert abs(rendering.size - samples.size * WHISPER_SAMPLE_RATE // rate) <= 2
+    assert np.abs(rendering).max() <= 1.0
+
+
+def test_the_reading_with_words_wins_over_silence(decoder: ShortWindowDecoder) -> None:
+    (words,) = to_whisper_inputs(speech("I need a plumber tomorrow morning.", 16000), 16000)
+    silence = np.zeros(WHISPER_SAMPLE_RATE, np.float32)
+    for batch in ([silence, words], [words, silence]):
+        text = decoder.decode(batch).text.lower()
+        assert "plumber" in text and "tomorrow" in text
+
+
+def test_silence_reads_as_nothing(decoder: ShortWindowDecoder) -> None:
+    assert decoder.decode([np.zeros(2 * WHISPER_SAMPLE_RATE, np.float32)]).text == ""
+
+
+def test_audio_longer_than_the_short_window_uses_the_full_window(decoder: ShortWindowDecoder) -> None:
+    (words,) = to_whisper_inputs(speech("Please call me back this evening.", 16000), 16000)
+    padded = np.concatenate([np.zeros(11 * WHISPER_SAMPLE_RATE, np.float32), words])
+    assert "call me back" in decoder.decode([padded]).text.lower()
