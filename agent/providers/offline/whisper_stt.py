@@ -26,11 +26,13 @@ from agent.providers.offline.whisper_decoder import (
 MAX_SHORT_DECODE_S = 29.0
 """Longer utterances than this go to faster-whisper's long-form loop."""
 DOMAIN_PROMPT = (
-    "Northside Home Services front desk: plumber, plumbing, leak, sink, water heater, furnace, "
-    "air conditioner, breaker, outlet, electrician, appointment, reschedule, cancel, technician, "
-    "call back, status, repair."
+    "- Hello, Northside Home Services, how can I help? - Hi, yes please. "
+    "plumber, plumbing, leak, sink, water heater, furnace, air conditioner, breaker, outlet, "
+    "electrician, appointment, reschedule, cancel, technician, call back, status, repair."
 )
-"""Primes the tiny model with the words callers use here; it cut WER on the 16 kHz test set."""
+"""Primes the tiny model with how calls here sound: a greeting exchange, then the words callers
+use. Without a prompt WER on the generated clips was 26%, with the vocabulary alone 15%; the
+greeting line kept that and stopped "Hello there" being heard as "below there"."""
 
 
 def load_whisper_model(cpu_threads: int = 2) -> WhisperModel:

@@ -65,3 +65,14 @@ def test_audio_longer_than_the_short_window_uses_the_full_window(decoder: ShortW
     (words,) = to_whisper_inputs(speech("Please call me back this evening.", 16000), 16000)
     padded = np.concatenate([np.zeros(11 * WHISPER_SAMPLE_RATE, np.float32), words])
     assert "call me back" in decoder.decode([padded]).text.lower()
+
+
+@pytest.mark.parametrize("text", ["Hello there.", "Thank you.", "Okay."])
+@pytest.mark.parametrize("rate", [8000, 48000])
+def test_short_call_phrases_are_read_back(decoder: ShortWindowDecoder, text: str, rate: int) -> None:
+    """Greetings and short answers are much of a call; tiny.en primed with the service
+    vocabulary alone heard "Hello there" as "below there" (the greeting line in the prompt fixed it)."""
+    silence = np.zeros(rate // 3, np.int16)
+    renderings = to_whisper_inputs(np.concatenate([silence, speech(text, rate), silence]), rate)
+    heard = decoder.decode(renderings).text.lower()
+    assert text.split()[0].lower().strip(".,") in heard
