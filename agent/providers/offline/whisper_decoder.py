@@ -18,7 +18,7 @@ import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
-from faster_whisper.transcribe import get_suppressed_tokens
+from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 
 from agent.audio import resample
 
@@ -31,6 +31,7 @@ FULL_WINDOW_FRAMES = 3000
 MARGIN_FRAMES = 50
 MAX_NEW_TOKENS = 96
 """Far more than an utterance says in 10 s; bounds the cost of a decode that loops."""
+LOOPING_COMPRESSION_RATIO = 2.4
 NO_SPEECH_PROBABILITY = 0.6
 LOW_AVERAGE_LOGPROB = -1.0
 """faster-whisper's own silence rule: both together mean the window held no speech."""
@@ -41,6 +42,18 @@ class Decoded:
     text: str
     no_speech_probability: float
     average_logprob: float
+
+    @property
+    def looping(self) -> bool:
+        """faster-whisper's own rule: text that gzip shrinks this much is a repetition loop."""
+        return bool(self.text) and get_compression_ratio(self.text) > LOOPING_COMPRESSION_RATIO
+
+
+def most_trusted(readings: list[Decoded]) -> Decoded:
+    """Words over silence, then a reading that does not loop, then the surest one."""
+    return max(
+        readings, key=lambda reading: (bool(reading.text), not reading.looping, reading.average_logprob)
+    )
 
 
 def widen_telephone_band(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -101,18 +114,28 @@ class ShortWindowDecoder:
             ctranslate2.StorageView.from_array(np.ascontiguousarray(features, dtype=np.float32)),
             to_cpu=False,
         )
+        readings = self._generate(encoded, len(audios))
+        if all(reading.looping for reading in readings):
+            # Whisper's known failure: a phrase repeated to the token limit. Decode once more
+            # with no trigram allowed twice (rare, so the extra decode is affordable).
+            readings = self._generate(encoded, len(audios), no_repeat_ngram_size=3)
+        return most_trusted(readings)
+
+    def _generate(
+        self, encoded: ctranslate2.StorageView, count: int, *, no_repeat_ngram_size: int = 0
+    ) -> list[Decoded]:
         results = self._model.model.generate(
             encoded,
-            [self._prompt] * len(audios),
+            [self._prompt] * count,
             beam_size=self._beam_size,
             max_length=len(self._prompt) + MAX_NEW_TOKENS,
             suppress_blank=True,
             suppress_tokens=self._suppress,
+            no_repeat_ngram_size=no_repeat_ngram_size,
             return_scores=True,
             return_no_speech_prob=True,
         )
-        readings = [self._reading(result) for result in results]
-        return max(readings, key=lambda reading: (bool(reading.text), reading.average_logprob))
+        return [self._reading(result) for result in results]
 
     def _features(self, audio: np.ndarray, window: int) -> np.ndarray:
         # padded with silence before the mel transform, as Whisper's own 30 s padding is

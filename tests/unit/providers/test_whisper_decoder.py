@@ -9,7 +9,9 @@ from agent.audio import resample
 from agent.providers.offline.espeak import EspeakEngine
 from agent.providers.offline.whisper_decoder import (
     WHISPER_SAMPLE_RATE,
+    Decoded,
     ShortWindowDecoder,
+    most_trusted,
     to_whisper_inputs,
 )
 from agent.providers.offline.whisper_stt import DOMAIN_PROMPT, load_whisper_model
@@ -76,3 +78,14 @@ def test_short_call_phrases_are_read_back(decoder: ShortWindowDecoder, text: str
     renderings = to_whisper_inputs(np.concatenate([silence, speech(text, rate), silence]), rate)
     heard = decoder.decode(renderings).text.lower()
     assert text.split()[0].lower().strip(".,") in heard
+
+
+def test_a_repetition_loop_loses_to_a_plain_reading_even_when_surer() -> None:
+    loop = Decoded("What can I tell you, " + "can I tell you, " * 12, 0.0, -0.2)
+    plain = Decoded("Can someone come out on the booth?", 0.0, -0.9)
+    silence = Decoded("", 0.9, -0.1)
+    assert loop.looping and not plain.looping and not silence.looping
+    assert not Decoded("No, no, no, I need a plumber tomorrow.", 0.0, -0.3).looping
+    assert most_trusted([loop, plain, silence]) is plain
+    assert most_trusted([loop, silence]) is loop  # words, even looping, over nothing
+    assert most_trusted([Decoded("a", 0, -0.5), Decoded("b", 0, -0.4)]).text == "b"
