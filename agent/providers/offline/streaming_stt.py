@@ -20,7 +20,12 @@ from livekit.agents import stt, vad
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 
 from agent.audio import rms_dbfs
-from agent.providers.offline.sphinx_partials import SPHINX_SAMPLE_RATE, SphinxPartials
+from agent.providers.offline.sphinx_partials import (
+    NARROWBAND_RATE,
+    SPHINX_SAMPLE_RATE,
+    HighBandFloor,
+    SphinxPartials,
+)
 from agent.providers.offline.whisper_stt import WhisperSTT
 
 logger = logging.getLogger(__name__)
@@ -127,6 +132,7 @@ class _TwoPassStream(stt.RecognizeStream):
         self._utterance: _Utterance | None = None
         self._last_interim = ""
         self._sphinx_resampler: rtc.AudioResampler | None = None
+        self._high_band_floor = HighBandFloor()
 
     async def _run(self) -> None:
         self._partials = await self._owner._take_partials()
@@ -214,7 +220,10 @@ class _TwoPassStream(stt.RecognizeStream):
         if self._sphinx_resampler is None:  # one per utterance: it carries filter state across chunks
             self._sphinx_resampler = rtc.AudioResampler(rate, SPHINX_SAMPLE_RATE, num_channels=1)
         chunks = self._sphinx_resampler.push(bytearray(samples.tobytes()))
-        return np.concatenate([np.frombuffer(c.data, np.int16) for c in chunks]) if chunks else samples[:0]
+        resampled = (
+            np.concatenate([np.frombuffer(c.data, np.int16) for c in chunks]) if chunks else samples[:0]
+        )
+        return self._high_band_floor.add(resampled) if rate <= NARROWBAND_RATE else resampled
 
     async def _interim(self, frames: list[rtc.AudioFrame]) -> None:
         text = await asyncio.to_thread(self._partials.feed, self._to_sphinx_rate(frames))

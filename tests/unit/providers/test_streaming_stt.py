@@ -100,3 +100,16 @@ def test_tail_keeps_the_last_seconds_of_the_frames() -> None:
     assert tail.sample_rate == 8000 and tail.samples_per_channel == 1200
     assert _tail(frames, 10.0)[0].samples_per_channel == 4000
     assert _tail(frames, 0.0) == [] and _tail([], 1.0) == []
+
+
+def test_narrowband_audio_gets_a_faint_high_band_floor_for_the_interims() -> None:
+    from agent.providers.offline.sphinx_partials import HIGH_BAND_FLOOR_DBFS, HighBandFloor
+
+    floor = HighBandFloor()
+    silence = np.zeros(16000, np.int16)
+    noise = np.concatenate([floor.add(silence[:7000]), floor.add(silence[7000:])]).astype(np.float64)
+    level = 20 * np.log10(np.sqrt(np.mean(noise**2)) / 32768)
+    assert abs(level - HIGH_BAND_FLOOR_DBFS) < 1.5
+    spectrum = np.abs(np.fft.rfft(noise)) ** 2
+    freqs = np.fft.rfftfreq(noise.size, 1 / 16000)
+    assert spectrum[freqs < 3900].sum() < 0.01 * spectrum.sum()  # the telephone band is untouched
