@@ -19,12 +19,18 @@ SAID = (
 
 
 NUMBER_RUN = re.compile(r"\d(?:[\s,.\-()/]{0,3}\d){6,}")
-SPOKEN = re.compile(r"\b(?:five five five|one one one one|four one one one)\b", re.IGNORECASE)
+_DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+SPOKEN = re.compile(rf"\b{_DIGIT_WORD}(?:[\s,.\-]{{1,3}}{_DIGIT_WORD}){{6,}}\b", re.IGNORECASE)
+"""Seven or more digits written as words, as Whisper often writes them ("four, one, one, one")."""
 
 
 def number_runs(text: str) -> list[str]:
     """Runs of 7+ digits as STT writes them ("415, 515, 010"), separators dropped."""
     return [re.sub(r"\D", "", run) for run in NUMBER_RUN.findall(text)]
+
+
+def heard_a_number(text: str) -> bool:
+    return bool(number_runs(text) or SPOKEN.search(text))
 
 
 def leaks(text: str, needles: set[str]) -> list[str]:
@@ -53,7 +59,7 @@ async def test_spoken_numbers_never_reach_logs_or_spans(shared_server: RunningSe
     # what the STT really wrote (tiny Whisper garbles long digit strings) and what was said
     needles = {run[:9] for run in number_runs(heard)} | {PHONE[-7:], CARD[:9]}
     # the test only means something if the agent really heard numbers
-    assert number_runs(heard), f"the agent heard no number: {heard!r}"
+    assert heard_a_number(heard), f"the agent heard no number: {heard!r}"
     assert "[phone]" in spans_text or "[card]" in spans_text, "masked transcripts expected on the spans"
     for number, line in enumerate(spans_text.splitlines(), 1):
         assert not leaks(line, needles), f"span line {number} leaks {leaks(line, needles)}: {line[:300]}"
