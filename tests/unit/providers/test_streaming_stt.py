@@ -113,3 +113,48 @@ def test_narrowband_audio_gets_a_faint_high_band_floor_for_the_interims() -> Non
     spectrum = np.abs(np.fft.rfft(noise)) ** 2
     freqs = np.fft.rfftfreq(noise.size, 1 / 16000)
     assert spectrum[freqs < 3900].sum() < 0.01 * spectrum.sum()  # the telephone band is untouched
+
+
+class SlowWhisperTestDouble:
+    """Stands in for WhisperSTT: each decode takes `seconds`; records how many ran at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.running = 0
+        self.most_at_once = 0
+        self.calls = 0
+
+    def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
+        self.calls += 1
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        time.sleep(self.seconds)
+        self.running -= 1
+        return f"{samples.size / sample_rate:.2f} seconds of speech"
+
+
+async def test_one_early_decode_at_a_time_and_the_final_covers_the_whole_utterance() -> None:
+    """A decode started in a short gap the caller speaks through must not queue a second one
+    behind it: the final would wait for both. When it ends, the next gap decodes again."""
+    rate = 16000
+    whisper = SlowWhisperTestDouble(seconds=1.5)  # still decoding when the caller stops again
+    engine = OfflineStreamingSTT(
+        whisper=whisper,  # type: ignore[arg-type]
+        vad_model=silero.VAD.load(min_silence_duration=0.3),
+    )
+    gap = np.zeros(int(0.15 * rate), np.int16)  # quiet enough to start a decode, too short to end speech
+    first, second = speech_at(rate, "I need a plumber"), speech_at(rate, "tomorrow morning")
+    audio = np.concatenate([np.zeros(rate // 2, np.int16), first, gap, second, np.zeros(rate, np.int16)])
+    audio = np.concatenate([audio, np.zeros((-audio.size) % (rate // 100), np.int16)])
+    events = await stream_in_real_time(engine, audio, rate)
+    finals = [e.alternatives[0].text for _, e in events if e.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
+    assert whisper.calls >= 2, "the gap should have started an early decode"
+    assert whisper.most_at_once == 1
+    assert len(finals) == 1, finals  # the guess made in the gap was dropped, not emitted
+    spoken_s = (first.size + gap.size + second.size) / rate
+    assert float(finals[0].split()[0]) >= spoken_s
+
+
+def speech_at(rate: int, text: str) -> np.ndarray:
+    voice = EspeakEngine.shared()
+    return resample(voice.synthesize(text, words_per_minute=170), voice.sample_rate, rate)

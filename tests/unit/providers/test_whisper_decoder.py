@@ -89,3 +89,23 @@ def test_a_repetition_loop_loses_to_a_plain_reading_even_when_surer() -> None:
     assert most_trusted([loop, plain, silence]) is plain
     assert most_trusted([loop, silence]) is loop  # words, even looping, over nothing
     assert most_trusted([Decoded("a", 0, -0.5), Decoded("b", 0, -0.4)]).text == "b"
+
+
+def test_when_every_reading_loops_it_decodes_again_with_no_trigram_twice(
+    decoder: ShortWindowDecoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = Decoded("Can I tell you, " * 12, 0.0, -0.3)
+    asked: list[int] = []
+
+    def generate(encoded: object, count: int, *, no_repeat_ngram_size: int = 0) -> list[Decoded]:
+        asked.append(no_repeat_ngram_size)
+        return [loop] * count if not no_repeat_ngram_size else [Decoded("Can someone come out?", 0.0, -0.8)]
+
+    monkeypatch.setattr(decoder, "_generate", generate)
+    silence = np.zeros(WHISPER_SAMPLE_RATE, np.float32)
+    assert decoder.decode([silence, silence]).text == "Can someone come out?"
+    assert asked == [0, 3]
+    # one reading that does not loop is enough: no second decode
+    asked.clear()
+    monkeypatch.setattr(decoder, "_generate", lambda encoded, count, **_: [loop, Decoded("Fine.", 0, -2)])
+    assert decoder.decode([silence, silence]).text == "Fine."
