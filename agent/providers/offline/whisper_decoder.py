@@ -30,7 +30,7 @@ SHORT_WINDOW_FRAMES = 1500
 FULL_WINDOW_FRAMES = 3000
 MARGIN_FRAMES = 50
 MAX_NEW_TOKENS = 96
-"""Far more than an utterance says in 10 s; bounds the cost of a decode that loops."""
+"""Far more than an utterance says in one 15 s window; bounds the cost of a decode that loops."""
 LOOPING_COMPRESSION_RATIO = 2.4
 NO_SPEECH_PROBABILITY = 0.6
 LOW_AVERAGE_LOGPROB = -1.0
