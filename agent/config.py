@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     """Connection attempts to the LiveKit server before the worker gives up."""
     worker_num_idle_processes: Annotated[int, Field(ge=0, le=32)] = 1
     """Job processes kept warm (models loaded) ahead of calls."""
+    worker_load_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7
+    """Machine CPU load (0-1) above which the worker takes no new calls (LiveKit's default)."""
     worker_drain_timeout_s: Annotated[int, Field(ge=1, le=86_400)] = 600
     """On SIGTERM: how long active calls may run on before the worker exits anyway."""
     worker_http_port: Annotated[int, Field(ge=0, le=65_535)] = 8081

@@ -121,6 +121,7 @@ def build_server(settings: Settings) -> AgentServer:
         api_secret=settings.livekit_api_secret.get_secret_value(),
         max_retry=settings.worker_max_retry,
         num_idle_processes=settings.worker_num_idle_processes,
+        load_threshold=settings.worker_load_threshold,
         drain_timeout=settings.worker_drain_timeout_s,
         port=settings.worker_http_port,
         setup_fnc=prewarm,

@@ -5,7 +5,13 @@ Whisper costs ~0.35 s per decode whatever the length, so decoding only after the
 end of speech (which Silero declares ~0.3-0.5 s after the voice stops) puts the final
 ~0.7 s late. The stream therefore watches the signal level itself: after a short quiet
 gap it decodes what was said so far and emits that as a final straight away. If the
-caller goes on, the rest becomes another final, as cloud STTs do at pauses.
+caller goes on, the rest becomes another final, as cloud STTs do at pauses; that decode
+still hears the utterance from its start and is told the words already emitted.
+
+A decode started in a gap the caller then speaks through is given up after Whisper's encoder
+(it cannot be stopped inside CTranslate2), so the decode that matters waits for at most the
+encoder, not a whole decode: streamed 8 kHz clips spent ~200-250 ms in the encoder and
+another ~200-350 ms in the token search.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from agent.providers.offline.sphinx_partials import (
     HighBandFloor,
     SphinxPartials,
 )
-from agent.providers.offline.whisper_stt import WhisperSTT
+from agent.providers.offline.whisper_stt import MAX_SHORT_DECODE_S, WhisperSTT
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +112,8 @@ class _Utterance:
         self.last_loud = len(self.frames)
         self.quiet_s = 0.0
         self.transcribed_upto = 0
+        self.said: list[str] = []
+        """The finals already emitted for this utterance, in order."""
         self.decoding: asyncio.Task[None] | None = None
         """At most one decode in flight: CTranslate2 cannot stop one, so a decode started in a
         gap the caller then spoke through must not queue others behind it."""
@@ -197,14 +205,29 @@ class _TwoPassStream(stt.RecognizeStream):
         self._decode_early(utterance)
 
     async def _transcribe(self, utterance: _Utterance, upto: int) -> None:
-        """Decode frames not yet transcribed up to `upto` and emit them as a final."""
+        """Decode frames not yet transcribed up to `upto` and emit them as a final.
+
+        After an earlier final the decode still hears the utterance from its start, told the
+        words already emitted (a fragment decoded alone loses its context and is misread).
+        Past Whisper's window only the new frames are decoded."""
         start = utterance.transcribed_upto
-        samples, rate = _samples(utterance.frames[start:upto])
-        text = await asyncio.to_thread(self._owner._whisper.transcribe, samples, rate)
-        if utterance.last_loud > upto:
+        whole, rate = _samples(utterance.frames[:upto])
+        said_before = " ".join(utterance.said)
+        if start and whole.size > MAX_SHORT_DECODE_S * rate:
+            whole, rate = _samples(utterance.frames[start:upto])
+            said_before = ""
+        text = await asyncio.to_thread(
+            self._owner._whisper.transcribe,
+            whole,
+            rate,
+            said_before=said_before,
+            still_wanted=lambda: utterance.last_loud <= upto,
+        )
+        if text is None or utterance.last_loud > upto:
             return  # speech resumed while decoding: this guess is incomplete, the next gap redoes it
         utterance.transcribed_upto = max(utterance.transcribed_upto, upto)
         if text:
+            utterance.said.append(text)
             self._event_ch.send_nowait(
                 stt.SpeechEvent(
                     type=stt.SpeechEventType.FINAL_TRANSCRIPT,

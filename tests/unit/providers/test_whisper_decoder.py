@@ -12,6 +12,7 @@ from agent.providers.offline.whisper_decoder import (
     Decoded,
     ShortWindowDecoder,
     most_trusted,
+    said_once,
     to_whisper_inputs,
 )
 from agent.providers.offline.whisper_stt import DOMAIN_PROMPT, load_whisper_model
@@ -63,6 +64,13 @@ def test_silence_reads_as_nothing(decoder: ShortWindowDecoder) -> None:
     assert decoder.decode([np.zeros(2 * WHISPER_SAMPLE_RATE, np.float32)]).text == ""
 
 
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_words_said_before_are_not_read_again(decoder: ShortWindowDecoder, rate: int) -> None:
+    renderings = to_whisper_inputs(speech("I need a plumber tomorrow morning.", rate), rate)
+    rest = decoder.decode(renderings, said_before="I need a plumber").text.lower()
+    assert "tomorrow" in rest and "plumber" not in rest and "need" not in rest
+
+
 def test_audio_longer_than_the_short_window_uses_the_full_window(decoder: ShortWindowDecoder) -> None:
     (words,) = to_whisper_inputs(speech("Please call me back this evening.", 16000), 16000)
     padded = np.concatenate([np.zeros(11 * WHISPER_SAMPLE_RATE, np.float32), words])
@@ -91,15 +99,36 @@ def test_a_repetition_loop_loses_to_a_plain_reading_even_when_surer() -> None:
     assert most_trusted([Decoded("a", 0, -0.5), Decoded("b", 0, -0.4)]).text == "b"
 
 
+@pytest.mark.parametrize(
+    ("reading", "said"),
+    [
+        (
+            "I need to plumber tomorrow morning. I need to plumber tomorrow morning.",
+            "I need to plumber tomorrow morning.",
+        ),
+        ("Cancel my visit, cancel my visit, cancel my visit", "Cancel my visit"),
+        ("No, no.", "No, no."),  # too short to be Whisper's loop: callers say this
+        ("I need a plumber. I need a plumber tomorrow.", "I need a plumber. I need a plumber tomorrow."),
+        ("", ""),
+    ],
+)
+def test_a_reading_said_twice_over_is_kept_once(reading: str, said: str) -> None:
+    assert said_once(reading) == said
+
+
 def test_when_every_reading_loops_it_decodes_again_with_no_trigram_twice(
     decoder: ShortWindowDecoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loop = Decoded("Can I tell you, " * 12, 0.0, -0.3)
     asked: list[int] = []
 
-    def generate(encoded: object, count: int, *, no_repeat_ngram_size: int = 0) -> list[Decoded]:
+    def generate(encoded: list[object], prompt: list[int], *, no_repeat_ngram_size: int = 0) -> list[Decoded]:
         asked.append(no_repeat_ngram_size)
-        return [loop] * count if not no_repeat_ngram_size else [Decoded("Can someone come out?", 0.0, -0.8)]
+        return (
+            [loop] * len(encoded)
+            if not no_repeat_ngram_size
+            else [Decoded("Can someone come out?", 0.0, -0.8)]
+        )
 
     monkeypatch.setattr(decoder, "_generate", generate)
     silence = np.zeros(WHISPER_SAMPLE_RATE, np.float32)
@@ -107,5 +136,5 @@ def test_when_every_reading_loops_it_decodes_again_with_no_trigram_twice(
     assert asked == [0, 3]
     # one reading that does not loop is enough: no second decode
     asked.clear()
-    monkeypatch.setattr(decoder, "_generate", lambda encoded, count, **_: [loop, Decoded("Fine.", 0, -2)])
+    monkeypatch.setattr(decoder, "_generate", lambda encoded, prompt, **_: [loop, Decoded("Fine.", 0, -2)])
     assert decoder.decode([silence, silence]).text == "Fine."
