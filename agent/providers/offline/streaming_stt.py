@@ -211,14 +211,13 @@ class _TwoPassStream(stt.RecognizeStream):
         words already emitted (a fragment decoded alone loses its context and is misread).
         Past Whisper's window only the new frames are decoded."""
         start = utterance.transcribed_upto
-        whole, rate = _samples(utterance.frames[:upto])
-        said_before = " ".join(utterance.said)
-        if start and whole.size > MAX_SHORT_DECODE_S * rate:
-            whole, rate = _samples(utterance.frames[start:upto])
-            said_before = ""
+        heard, said_before = utterance.frames[:upto], " ".join(utterance.said)
+        if start and sum(f.samples_per_channel / f.sample_rate for f in heard) > MAX_SHORT_DECODE_S:
+            heard, said_before = utterance.frames[start:upto], ""
+        samples, rate = _samples(heard)
         text = await asyncio.to_thread(
             self._owner._whisper.transcribe,
-            whole,
+            samples,
             rate,
             said_before=said_before,
             still_wanted=lambda: utterance.last_loud <= upto,

@@ -71,6 +71,16 @@ def test_words_said_before_are_not_read_again(decoder: ShortWindowDecoder, rate:
     assert "tomorrow" in rest and "plumber" not in rest and "need" not in rest
 
 
+def test_a_decode_no_longer_wanted_stops_after_the_encoder(
+    decoder: ShortWindowDecoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searched: list[int] = []
+    monkeypatch.setattr(decoder, "_generate", lambda encoded, prompt, **_: searched.append(1) or [])
+    renderings = to_whisper_inputs(speech("I need a plumber.", 8000), 8000)
+    assert decoder.decode(renderings, still_wanted=lambda: False) is None
+    assert searched == []
+
+
 def test_audio_longer_than_the_short_window_uses_the_full_window(decoder: ShortWindowDecoder) -> None:
     (words,) = to_whisper_inputs(speech("Please call me back this evening.", 16000), 16000)
     padded = np.concatenate([np.zeros(11 * WHISPER_SAMPLE_RATE, np.float32), words])
