@@ -58,6 +58,10 @@ class TurnReport:
     agent_said: str = ""
     round_trip_ms: float | None = None
     answered: bool = False
+    speech_ended_at: float | None = None
+    """Unix time our last speech sample left: lines the turn up with the agent's spans."""
+    reply_heard_at: float | None = None
+    """Unix time the reply's first audible sample arrived."""
 
 
 @dataclass
@@ -314,6 +318,7 @@ async def place_call(
         except rtc.ConnectError as exc:
             raise CallError(f"cannot join room {room_name} at {settings.livekit_url}: {exc}") from None
         joined_at = time.perf_counter()
+        unix_offset = time.time() - joined_at  # measured on perf_counter, reported as unix time
         track = rtc.LocalAudioTrack.create_audio_track("microphone", mic.source)
         publication = await room.local_participant.publish_track(
             track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
@@ -341,6 +346,8 @@ async def place_call(
             if on_reply_started is not None:
                 on_reply_started(len(report.turns) - 1)
             turn.round_trip_ms = round((onset - speech_end) * 1000, 1)
+            turn.speech_ended_at = round(speech_end + unix_offset, 4)
+            turn.reply_heard_at = round(onset + unix_offset, 4)
             await ear.wait_until_quiet(timeout)
             await asyncio.sleep(0.3)
             turn.agent_said = transcripts.since(started_at, heard=False)

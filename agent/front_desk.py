@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterable
 
-from livekit.agents import Agent, ModelSettings, llm
+from livekit import rtc
+from livekit.agents import Agent, AgentSession, ModelSettings, llm
 
+from agent.leading_silence import tts_node_without_leading_silence
 from agent.telemetry.fillers import llm_node_with_filler
 from tools.front_desk_tools import BusinessContext, FrontDeskTools
 
@@ -18,6 +22,26 @@ INSTRUCTIONS = (
 )
 
 
+CALLER_LISTENING_WAIT_S = 3.0
+"""After this the greeting is queued anyway; the room sends it once the caller subscribes."""
+
+
+async def until_caller_listens(session: AgentSession, timeout: float = CALLER_LISTENING_WAIT_S) -> None:
+    """Until the caller subscribes to our audio, or `timeout`.
+
+    A greeting synthesised before then reaches the room in one burst once the caller subscribes,
+    and LiveKit's transcript synchronizer works through all of it in one go on the event loop:
+    the first 50 ms went out, then the caller heard 60-190 ms of silence inside the first word.
+    """
+    try:
+        subscribed = session.room_io.subscribed_fut
+    except RuntimeError:  # no room: a text-only or test session
+        return
+    if subscribed is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(subscribed), timeout)
+
+
 class FrontDesk(FrontDeskTools, Agent):
     def __init__(self, *, greeting: str, business: BusinessContext) -> None:
         super().__init__(instructions=INSTRUCTIONS)
@@ -25,6 +49,7 @@ class FrontDesk(FrontDeskTools, Agent):
         self.business = business
 
     async def on_enter(self) -> None:
+        await until_caller_listens(self.session)
         # A fixed greeting is spoken directly: no LLM round trip before the caller hears us.
         self.session.say(self._greeting, allow_interruptions=True)
 
@@ -33,3 +58,9 @@ class FrontDesk(FrontDeskTools, Agent):
     ) -> AsyncIterable[object]:
         # LiveKit's node, wrapped by telemetry: a late first token gets a filler (budgets.toml)
         return llm_node_with_filler(self, chat_ctx, tools, model_settings)
+
+    def tts_node(
+        self, text: AsyncIterable[str], model_settings: ModelSettings
+    ) -> AsyncIterable[rtc.AudioFrame]:
+        # the caller hears the reply from its first sound, not after the TTS's lead-in silence
+        return tts_node_without_leading_silence(self, text, model_settings)

@@ -30,6 +30,7 @@ logger = logging.getLogger("voice_agent.worker")
 def prewarm(proc: JobProcess) -> None:
     """Load every model once per job process, before any call is assigned to it."""
     import livekit.local_inference as local_inference
+    from livekit.agents.tokenize.basic import hyphenate_word
 
     settings = load_settings()
     backend = build_backend(settings)
@@ -43,6 +44,9 @@ def prewarm(proc: JobProcess) -> None:
     local_inference.init_eot()  # the turn detector's v1-mini weights
     proc.userdata["whisper"] = load_whisper_model()
     proc.userdata["sphinx"] = SphinxPartials()
+    # the transcript synchronizer builds its hyphenation table on first use: 75 ms on the event
+    # loop, which otherwise lands inside every call's greeting and cuts its first word short
+    hyphenate_word("warm")
     # one breaker per backend per process: an outage seen by one call fails the next fast
     proc.userdata["business"] = build_business(settings, backend)
 

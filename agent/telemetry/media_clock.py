@@ -1,5 +1,6 @@
 """Caller audio on a timeline: a tap on the session's audio input that dates every 10 ms of sound
-by when it arrived, so speech onset and end are placed on audio frames, not on callbacks."""
+on the stream's own sample count, so speech onset and end are placed on audio frames, not on
+whenever the pipeline got round to pulling them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ WINDOW_S = 0.01
 HISTORY_S = 30.0
 SPEECH_DBFS = -40.0
 """A window this loud is voice: quiet room noise and codec comfort noise sit far below."""
+ANCHOR_WINDOW_S = 2.0
+"""How long the earliest-seen arrival anchors the sample count to the wall clock: longer than any
+scheduling stall, short enough to follow the stream after lost frames."""
+MAX_LATENESS_S = 0.25
+"""A frame later than this against the anchor is not jitter: the stream paused or lost audio, so
+the timeline restarts from it."""
 SEARCH_BACK_S = 1.0
 """How far before the VAD's own estimate the acoustic end may lie (its silence wait is 0.3 s,
 plus the probability smoothing's lag)."""
@@ -29,16 +36,35 @@ class _Window:
 
 
 class MediaClock:
-    """Level history of the caller's audio, 10 ms windows, dated from frame arrival.
+    """Level history of the caller's audio, 10 ms windows, dated on the stream's sample count.
 
-    A frame arrives whole: its sample k of n is dated (n - k) samples before the arrival instant.
+    The receiver's jitter buffer hands out audio at the wall clock's pace, so sample n of the stream
+    was received at anchor + n / rate. The anchor is the earliest such instant any frame of the
+    last `ANCHOR_WINDOW_S` showed: a frame the pipeline pulled late, behind a busy event loop, is
+    still dated when it came in, not when it was seen.
     """
 
     def __init__(self) -> None:
         self._windows: deque[_Window] = deque(maxlen=int(HISTORY_S / WINDOW_S))
+        self._received_s = 0.0
+        # (arrival, anchor candidate), candidates increasing: a sliding-window minimum
+        self._anchors: deque[tuple[float, float]] = deque()
+
+    def _received_at(self, frame: rtc.AudioFrame, arrived_at: float) -> float:
+        """When the frame's last sample was received, on the stream's timeline."""
+        self._received_s += frame.duration
+        candidate = arrived_at - self._received_s
+        if self._anchors and candidate - self._anchors[0][1] > MAX_LATENESS_S:
+            self._anchors.clear()
+        while self._anchors and self._anchors[-1][1] >= candidate:
+            self._anchors.pop()
+        self._anchors.append((arrived_at, candidate))
+        while self._anchors[0][0] < arrived_at - ANCHOR_WINDOW_S:
+            self._anchors.popleft()
+        return self._anchors[0][1] + self._received_s
 
     def observe(self, frame: rtc.AudioFrame, arrived_at: float | None = None) -> None:
-        arrived_at = time.time() if arrived_at is None else arrived_at
+        arrived_at = self._received_at(frame, time.time() if arrived_at is None else arrived_at)
         samples = np.frombuffer(frame.data, dtype=np.int16)
         if frame.num_channels > 1:
             samples = samples[:: frame.num_channels]

@@ -11,14 +11,13 @@ from agent.caller import place_call, synthesize_utterance
 from agent.telemetry.span_files import Span, read_span_files
 from tests.integration.conftest import RunningServer, launch_worker, settings_for
 
-TARGET_MEDIAN_GAP_MS = 120
+MAX_MEDIAN_GAP_MS = 120
 """The telemetry issue's bound: the caller's ear vs voice.hop.round_trip, median over 10 turns.
-Reported on every run, not asserted: with server, agent and caller sharing two cores the median
-measures 108-124 ms run to run (the first turn ~90 ms; the jitter buffers grow as the call goes
-on), so asserting it would fail CI on noise, not on a regression."""
-MAX_MEDIAN_GAP_MS = 150
-"""Asserted: the gap is only the media path both ways. Dating speech from callback time instead
-of the audio timeline put it at 259 ms; this catches that kind of regression."""
+The gap is the media path both ways, ~35 ms in and ~55 ms out on loopback; with server, agent
+and caller sharing two cores the median measured 81-106 ms. Two regressions it catches: dating
+speech by callback time instead of the audio timeline (259 ms), and a reply that opens with
+the TTS's lead-in silence, which the span counts as started and the caller hears as nothing
+(+40 ms on every turn)."""
 HOPS = ("mic_to_first_partial", "stt_final", "end_of_turn", "llm", "tts", "round_trip")
 SENTENCES = (
     "Hello there.",
@@ -62,7 +61,7 @@ async def test_turn_spans_nest_and_agree_with_the_caller(
     assert any(s.name == "agent_session" and s.trace_id == call.trace_id for s in spans)
     turns = sorted((s for s in spans if s.name == "voice.turn"), key=lambda s: s.start_ns)
     assert len(turns) == len(utterances)
-    gaps = []
+    gaps, way_in, way_out = [], [], []
     for turn, measured in zip(turns, report.turns, strict=True):
         assert turn.parent_span_id == call.span_id
         assert call.start_ns <= turn.start_ns and turn.end_ns <= call.end_ns
@@ -79,12 +78,17 @@ async def test_turn_spans_nest_and_agree_with_the_caller(
         assert measured.round_trip_ms is not None
         # the caller hears the reply after the media path both ways, which the agent cannot see
         gaps.append(measured.round_trip_ms - hops["round_trip"].duration_ms)
+        assert measured.speech_ended_at is not None and measured.reply_heard_at is not None
+        way_in.append((hops["round_trip"].start_ns / 1e9 - measured.speech_ended_at) * 1000)
+        way_out.append((measured.reply_heard_at - hops["round_trip"].end_ns / 1e9) * 1000)
     heard = [turn.round_trip_ms for turn in report.turns if turn.round_trip_ms is not None]
     print(
-        f"client vs span round trip gaps (ms): {[round(g) for g in gaps]}, median {statistics.median(gaps):.0f}; "
+        f"client vs span round trip gaps (ms): {[round(g) for g in gaps]}, median {statistics.median(gaps):.0f} "
+        f"(caller to agent {statistics.median(way_in):.0f}, agent to caller {statistics.median(way_out):.0f}); "
         f"round trip at the caller's ear: median {statistics.median(heard):.0f}, max {max(heard):.0f}; "
-        f"target median gap {TARGET_MEDIAN_GAP_MS} ms "
-        f"{'met' if statistics.median(gaps) <= TARGET_MEDIAN_GAP_MS else 'NOT met'}"
+        f"bound {MAX_MEDIAN_GAP_MS} ms"
     )
-    assert min(gaps) >= -20, f"the span is longer than what the caller measured: {gaps}"
+    # each end of the span lies inside what the caller measured: same machine, same clock
+    assert min(way_in) >= -20, f"the span starts before the caller stopped speaking: {way_in}"
+    assert min(way_out) >= -20, f"the span ends after the caller heard the reply: {way_out}"
     assert statistics.median(gaps) <= MAX_MEDIAN_GAP_MS, f"client vs span round trip gaps: {gaps}"
