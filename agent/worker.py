@@ -15,6 +15,7 @@ from agent.call_state import CallState
 from agent.config import Settings, load_settings
 from agent.front_desk import FrontDesk
 from agent.providers.factory import Providers, build_providers
+from agent.providers.offline.dialog import slots as dialog_slots
 from agent.providers.offline.sphinx_partials import SphinxPartials
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 from agent.session import build_session
@@ -47,6 +48,7 @@ def prewarm(proc: JobProcess) -> None:
     # the transcript synchronizer builds its hyphenation table on first use: 75 ms on the event
     # loop, which otherwise lands inside every call's greeting and cuts its first word short
     hyphenate_word("warm")
+    dialog_slots.warm_up()  # dateparser's lazy patterns, else compiled mid-call
     # one breaker per backend per process: an outage seen by one call fails the next fast
     proc.userdata["business"] = build_business(settings, backend)
 

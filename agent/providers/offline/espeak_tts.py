@@ -10,11 +10,6 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 
 from agent.providers.offline.espeak import EspeakEngine
 
-PUSH_CHUNK_S = 0.1
-"""A sentence is handed on in pieces this long. LiveKit's transcript synchronizer estimates the
-speaking rate of whatever audio it is given in one go, on the event loop: a whole sentence
-at once held the loop for 60-80 ms just as the reply started, and the caller heard a gap."""
-
 
 class EspeakTTS(tts.TTS):
     """Non-streaming per request; the session's `tts.StreamAdapter` feeds it one sentence at a time,
@@ -63,8 +58,5 @@ class _EspeakChunkedStream(tts.ChunkedStream):
             num_channels=1,
             mime_type="audio/pcm",
         )
-        chunk = max(1, int(PUSH_CHUNK_S * engine.sample_rate))
-        for start in range(0, samples.size, chunk):
-            output_emitter.push(samples[start : start + chunk].tobytes())
-            await asyncio.sleep(0)  # let the reply's first frames reach the room in between
+        output_emitter.push(samples.tobytes())
         output_emitter.flush()

@@ -8,7 +8,7 @@ import numpy as np
 from pocketsphinx import Decoder
 
 SPHINX_SAMPLE_RATE = 16000
-SEARCH_SETTINGS: dict[str, float | int] = {
+SEARCH_SETTINGS: dict[str, float | int | bool] = {
     "lw": 2.0,
     "wip": 5.0,
     "ds": 2,
@@ -18,6 +18,10 @@ SEARCH_SETTINGS: dict[str, float | int] = {
     "wbeam": 1e-15,
     "pbeam": 1e-20,
     "maxhmmpf": 1500,
+    # no second pass at the end of an utterance: nobody reads sphinx's final (Whisper writes it),
+    # and the pass held the event loop ~90 ms at every end of speech, before the final's decode
+    "fwdflat": False,
+    "bestpath": False,
 }
 """pocketsphinx's defaults hold a word back until the language model agrees (first partial p95
 1.3 s after onset on the generated test set) and cost ~0.9x real time on one core. A low language
