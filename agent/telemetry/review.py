@@ -1,4 +1,5 @@
-"""`voice-agent traces review`: per-hop percentiles against budgets, worst turns, per-call outcome.
+"""`voice-agent traces review`: per-hop percentiles against budgets, worst turns, per-call outcome
+and event-loop stalls.
 
 Percentiles are nearest-rank: p95 is the smallest latency with at least 95% of turns at or
 below it. A hop breaches when its p95 is over its budget.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,10 @@ from agent.telemetry.budgets import HOP_FIGURE
 from agent.telemetry.span_files import Span
 
 WORST_TURNS = 5
+LOOP_STALL_SPAN = "event_loop_blocked"
+"""LiveKit's loop monitor: the call's event loop ran none of its timers for `lk.blocking.duration`
+seconds, so audio frames and turn handling waited. Its sampled stack says where."""
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 
 def nearest_rank(values: list[float], fraction: float) -> float:
@@ -44,6 +50,31 @@ def _call_ids(spans: list[Span]) -> dict[str, str]:
         for s in spans
         if s.name == "voice.call"
     }
+
+
+def _stall_site(stack: object) -> str | None:
+    """The innermost frame of the monitor's first stack sample, as `folder/file.py:line`."""
+    frames = _FRAME.findall(str(stack or "").split("\n---\n")[0])
+    if not frames:
+        return None
+    path, line = frames[-1]
+    return f"{'/'.join(path.replace(chr(92), '/').split('/')[-2:])}:{line}"
+
+
+def _loop_stalls(spans: list[Span], calls: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """call id → how often its event loop was blocked, and the worst block."""
+    stalls: dict[str, dict[str, Any]] = {}
+    for span in spans:
+        duration = span.attributes.get("lk.blocking.duration")
+        if span.name != LOOP_STALL_SPAN or span.trace_id not in calls:
+            continue
+        ms = float(duration) * 1000 if isinstance(duration, int | float) else span.duration_ms
+        entry = stalls.setdefault(calls[span.trace_id], {"count": 0, "worst_ms": 0.0, "worst_at": None})
+        entry["count"] += 1
+        if ms > entry["worst_ms"]:
+            entry["worst_ms"] = round(ms, 1)
+            entry["worst_at"] = _stall_site(span.attributes.get("lk.blocking.stack"))
+    return stalls
 
 
 def review(spans: list[Span], budgets: dict[str, float]) -> dict[str, Any]:
@@ -81,16 +112,21 @@ def review(spans: list[Span], budgets: dict[str, float]) -> dict[str, Any]:
         }
 
     per_call: dict[str, dict[str, Any]] = {}
+    stalls = _loop_stalls(spans, calls)
     for span in spans:
         if span.name == "voice.call":
-            per_call[calls[span.trace_id]] = {
+            call_id = calls[span.trace_id]
+            per_call[call_id] = {
                 "outcome": span.attributes.get("voice.outcome", "unknown"),
                 "worst_hop": None,
+                "loop_stalls": stalls.get(call_id, {"count": 0, "worst_ms": None, "worst_at": None}),
             }
     for hop, items in samples.items():
         budget = budgets.get(hop)
         for sample in items:
-            entry = per_call.setdefault(sample.call_id, {"outcome": "unknown", "worst_hop": None})
+            entry = per_call.setdefault(
+                sample.call_id, {"outcome": "unknown", "worst_hop": None, "loop_stalls": None}
+            )
             ratio = sample.latency_ms / budget if budget else 0.0
             if entry["worst_hop"] is None or ratio > entry["worst_hop"]["budget_ratio"]:
                 entry["worst_hop"] = {
@@ -124,6 +160,12 @@ def render_text(report: dict[str, Any]) -> str:
     for call_id, entry in report["calls"].items():
         worst = entry["worst_hop"]
         detail = f"worst hop {worst['hop']} {worst['latency_ms']:.0f} ms" if worst else "no hop spans"
+        stalls = entry.get("loop_stalls")
+        if stalls and stalls["count"]:
+            detail += (
+                f"; event loop blocked {stalls['count']}x, worst {stalls['worst_ms']:.0f} ms"
+                f" at {stalls['worst_at'] or 'an unsampled place'}"
+            )
         lines.append(f"  {call_id}: {entry['outcome']}, {detail}")
     return "\n".join(lines)
 

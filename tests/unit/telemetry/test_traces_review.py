@@ -50,6 +50,13 @@ def test_percentiles_match_a_hand_computation() -> None:
     assert report["calls"]["CALL-2"]["outcome"] == "transferred"
     assert report["calls"]["CALL-1"]["worst_hop"]["hop"] == "voice.hop.llm"
     assert report["breached"] == ["voice.hop.llm"]
+    # LiveKit's loop monitor saw CALL-1's event loop blocked twice; the worst names its first sample
+    assert report["calls"]["CALL-1"]["loop_stalls"] == {
+        "count": 2,
+        "worst_ms": 360.0,
+        "worst_at": "dateparser/date.py:242",
+    }
+    assert report["calls"]["CALL-2"]["loop_stalls"]["count"] == 0
 
 
 def test_check_fails_on_a_breach_and_passes_without_one(tmp_path: Path) -> None:
