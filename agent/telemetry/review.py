@@ -11,6 +11,7 @@ import html
 import math
 import re
 from dataclasses import dataclass
+from pathlib import PureWindowsPath
 from typing import Any
 
 from agent.telemetry.budgets import HOP_FIGURE
@@ -58,7 +59,8 @@ def _stall_site(stack: object) -> str | None:
     if not frames:
         return None
     path, line = frames[-1]
-    return f"{'/'.join(path.replace(chr(92), '/').split('/')[-2:])}:{line}"
+    folder_and_file = PureWindowsPath(path).parts[-2:]  # splits on both / and \
+    return f"{'/'.join(folder_and_file)}:{line}"
 
 
 def _loop_stalls(spans: list[Span], calls: dict[str, str]) -> dict[str, dict[str, Any]]:
