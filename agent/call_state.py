@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agent.escalation.policy import Escalation, EscalationPolicy, FailureReason, Trigger
+
+if TYPE_CHECKING:
+    from livekit.agents import Agent
+
+HandoffFactory = Callable[[Escalation, str], "Agent"]
+"""(escalation, what to say first) -> the agent that takes the call to a person."""
+
+
+@dataclass
+class TransferAttempt:
+    """One offer of the call to one human, and how it ended (docs/operator-protocol.md)."""
+
+    tier: str
+    operator: str
+    outcome: str
+    """answered, declined, no_answer, busy, caller_hung_up or failed."""
+    reason: str = ""
+    started_at: float = 0.0
+    ended_at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tier": self.tier, "operator": self.operator, "outcome": self.outcome, "reason": self.reason}
 
 
 @dataclass
@@ -18,17 +44,26 @@ class CallState:
     """Set once the caller is verified (caller-ID match or a verification answer)."""
     candidate_customer_id: str | None = None
     """Found by a spoken phone number: known, but not yet verified."""
-    failed_turns: int = 0
-    escalation_requested: str | None = None
-    """"human" or "emergency" once the call should go to a person."""
+    customer: dict[str, Any] | None = None
+    """What find_customer found (id, name, phone, zip, verified), for a human's brief."""
+    policy: EscalationPolicy = field(default_factory=EscalationPolicy)
     outcome: str | None = None
-    """Final outcome when the call's own logic knows it: "transferred" or "voicemail". Otherwise
-    telemetry derives completed / transferred / caller_hung_up when the session closes."""
+    """Set by what actually happened: "transferred" once a human answered and joined, "voicemail"
+    once a callback was stored. Otherwise telemetry derives completed / caller_hung_up."""
+    transfer_attempts: list[TransferAttempt] = field(default_factory=list)
     transcript: list[tuple[str, str]] = field(default_factory=list)
     """(role, text) pairs, for warm transfer and callbacks."""
+    handoff: HandoffFactory | None = None
+    """Builds the agent that takes the call to a person (the worker sets it; text tests may not)."""
+    on_escalation: Callable[[Escalation], None] | None = None
+    """Called when the policy decides outside a tool (failed turns): starts the handoff."""
 
-    def record_failed_turn(self, reason: str) -> None:
-        self.failed_turns += 1
+    @property
+    def failed_turns(self) -> int:
+        return self.policy.consecutive_failed
 
-    def request_escalation(self, reason: str) -> None:
-        self.escalation_requested = self.escalation_requested or reason
+    def record_failed_turn(self, reason: FailureReason | str, detail: str = "") -> None:
+        self.policy.turn_failed(FailureReason(reason), detail)
+
+    def request_escalation(self, trigger: Trigger | str, reason: str = "") -> Escalation | None:
+        return self.policy.request(Trigger(trigger), reason or str(trigger))

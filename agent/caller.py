@@ -18,7 +18,6 @@ from argparse import Namespace
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import aiohttp
 import numpy as np
@@ -26,6 +25,7 @@ from livekit import api, rtc
 
 from agent.audio import AudioInputError, first_audible_sample, read_wav, resample
 from agent.config import Settings
+from agent.livekit_api import caller_token, create_room_and_dispatch
 
 SAMPLE_RATE = 48000
 FRAME_MS = 10
@@ -228,23 +228,9 @@ class _Transcripts:
         return " ".join(text for at, text in sorted(items) if at >= instant).strip()
 
 
-def _http_url(url: str) -> str:
-    parsed = urlparse(url)
-    scheme = {"ws": "http", "wss": "https"}.get(parsed.scheme, parsed.scheme)
-    return parsed._replace(scheme=scheme).geturl()
-
-
 async def _dispatch_agent(settings: Settings, room_name: str) -> None:
-    lkapi = api.LiveKitAPI(
-        url=_http_url(settings.livekit_url),
-        api_key=settings.livekit_api_key,
-        api_secret=settings.livekit_api_secret.get_secret_value(),
-    )
     try:
-        await lkapi.room.create_room(api.CreateRoomRequest(name=room_name, empty_timeout=30))
-        await lkapi.agent_dispatch.create_dispatch(
-            api.CreateAgentDispatchRequest(agent_name=settings.agent_name, room=room_name)
-        )
+        await create_room_and_dispatch(settings, room_name)
     except api.TwirpError as exc:
         if exc.status in (401, 403):
             raise CallError(
@@ -255,18 +241,6 @@ async def _dispatch_agent(settings: Settings, room_name: str) -> None:
         raise CallError(
             f"cannot reach the LiveKit server at {settings.livekit_url}: {exc or type(exc).__name__}"
         ) from None
-    finally:
-        await lkapi.aclose()
-
-
-def _caller_token(settings: Settings, room_name: str, identity: str) -> str:
-    return (
-        api.AccessToken(settings.livekit_api_key, settings.livekit_api_secret.get_secret_value())
-        .with_identity(identity)
-        .with_name("Caller")
-        .with_grants(api.VideoGrants(room_join=True, room=room_name))
-        .to_jwt()
-    )
 
 
 async def place_call(
@@ -313,7 +287,7 @@ async def place_call(
     try:
         try:
             await room.connect(
-                settings.livekit_url, _caller_token(settings, room_name, f"caller-{uuid.uuid4().hex[:6]}")
+                settings.livekit_url, caller_token(settings, room_name, f"caller-{uuid.uuid4().hex[:6]}")
             )
         except rtc.ConnectError as exc:
             raise CallError(f"cannot join room {room_name} at {settings.livekit_url}: {exc}") from None
@@ -417,3 +391,9 @@ def run_call_command(settings: Settings, args: Namespace) -> int:
     else:
         _print_human(report)
     return 0 if report.answered_all else 1
+
+
+Microphone = _Microphone
+"""A real-time microphone track source (also the operator client's)."""
+Ear = _AgentEar
+"""Timestamps audible onsets on one audio track (also the operator client's)."""

@@ -1,4 +1,4 @@
-"""The `voice-agent` command line: dev, worker and call."""
+"""The `voice-agent` command line: dev, worker, call, operator, callbacks, bench, traces and data."""
 
 from __future__ import annotations
 
@@ -41,6 +41,18 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _identity(text: str) -> str:
+    from agent.escalation.roster import parse_roster
+
+    if ":" in text or "," in text:
+        raise argparse.ArgumentTypeError(f"an identity has no ':' or ',': {text!r}")
+    try:
+        parse_roster(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: an identity is 1-64 letters, digits or _.@-") from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="voice-agent", description="Voice agent for phone and web calls, on LiveKit.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -69,6 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument(
         "--no-dispatch", action="store_true", help="do not dispatch the agent (it is already there)"
     )
+    operator = commands.add_parser(
+        "operator", help="sign in as a person on duty: take transferred calls (docs/operator-protocol.md)"
+    )
+    operator.add_argument("--identity", required=True, type=_identity, help="your identity (the roster's)")
+    operator.add_argument("--name", default="", help="the name the caller hears (default: the identity)")
+    operator.add_argument("--tier", choices=["first", "supervisor"], default="first", help="your tier")
+    operator.add_argument(
+        "--decision",
+        choices=["accept", "decline", "ignore"],
+        default="accept",
+        help="what to do with an offer: accept, decline, or let it ring out",
+    )
+    operator.add_argument(
+        "--say", action="append", default=[], metavar="TEXT", help="speak TEXT once connected (repeatable)"
+    )
+    operator.add_argument("--once", action="store_true", help="exit after one transfer ends")
+    operator.add_argument("--json", action="store_true", help="print one JSON report at exit")
+    operator.add_argument("--url", help="LiveKit URL (default: LIVEKIT_URL)")
+
+    callbacks = commands.add_parser("callbacks", help="the scheduled callbacks, for the back office")
+    callbacks.add_argument("--json", action="store_true", help="print JSON")
+
     traces = commands.add_parser("traces", help="operator tools for span files")
     trace_actions = traces.add_subparsers(dest="traces", required=True, parser_class=_Parser)
     review = trace_actions.add_parser("review", help="per-hop latency percentiles against budgets")
@@ -183,6 +217,26 @@ def main(argv: list[str] | None = None) -> None:
         from agent.dev import run_dev
 
         raise SystemExit(run_dev(_settings(), run_setup=not args.no_setup))
+    elif args.command == "operator":
+        from agent.operator import OperatorError, OperatorOptions, run_operator_command
+
+        overrides = {"livekit_url": args.url} if args.url else {}
+        options = OperatorOptions(
+            identity=args.identity,
+            tier=args.tier,
+            decision=args.decision,
+            say=[text for text in args.say if text.strip()],
+            once=args.once,
+            name=args.name,
+        )
+        try:
+            raise SystemExit(run_operator_command(_settings(**overrides), options, as_json=args.json))
+        except OperatorError as exc:
+            _fail(str(exc))
+    elif args.command == "callbacks":
+        from agent.escalation.callbacks import print_callbacks
+
+        raise SystemExit(print_callbacks(_settings(), as_json=args.json))
     elif args.command == "traces":
         raise SystemExit(_run_review(args))
     elif args.command == "data":

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from dotenv import load_dotenv
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The local server's development keys, the same ones livekit.yaml declares. They only
@@ -81,14 +81,40 @@ class Settings(BaseSettings):
 
     worker_max_retry: Annotated[int, Field(ge=0, le=1000)] = 16
     """Connection attempts to the LiveKit server before the worker gives up."""
-    worker_num_idle_processes: Annotated[int, Field(ge=0, le=32)] = 1
-    """Job processes kept warm (models loaded) ahead of calls."""
-    worker_load_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7
-    """Machine CPU load (0-1) above which the worker takes no new calls (LiveKit's default)."""
+    worker_max_calls: Annotated[int, Field(ge=1, le=256)] = 4
+    """Calls this worker runs at once; the next is refused so LiveKit offers it to another worker."""
+    worker_num_idle_processes: Annotated[int, Field(ge=0, le=256)] | None = None
+    """Job processes kept warm (models loaded) for a burst; unset means WORKER_MAX_CALLS."""
     worker_drain_timeout_s: Annotated[int, Field(ge=1, le=86_400)] = 600
     """On SIGTERM: how long active calls may run on before the worker exits anyway."""
     worker_http_port: Annotated[int, Field(ge=0, le=65_535)] = 8081
     """Health-check port of the worker; 0 picks a free port."""
+
+    failed_turns_to_transfer: Annotated[int, Field(ge=1, le=10)] = 2
+    """Failed turns in a row that send the call to a person (a successful turn resets the count)."""
+    stt_low_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    """A final transcript below this confidence is a failed turn (only for STTs that report one)."""
+    operator_lobby_room: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")] = (
+        "operators"
+    )
+    """The LiveKit room where people on duty sign in (docs/operator-protocol.md)."""
+    operator_roster: str = ""
+    """Who may take calls, in the order they are offered: "alice:first,bob:first,carol:supervisor".
+    Empty: anyone signed in, by tier, in the order they signed in."""
+    ring_timeout_s: Annotated[float, Field(ge=1.0, le=120.0)] = 15.0
+    """How long one person's offer rings before the next is tried (no answer)."""
+    hold_audio: str = "builtin"
+    """What the caller hears on hold: "builtin" (LiveKit's hold music), "off", or an audio file path."""
+    hold_update_every_s: Annotated[float, Field(ge=3.0, le=300.0)] = 20.0
+    """On a long wait, a short spoken update this often, so the caller knows they are still held."""
+    hold_max_wait_s: Annotated[float, Field(ge=5.0, le=1800.0)] = 120.0
+    """Longest a caller waits in line for a free person before the agent takes a message instead."""
+    business_hours: str = "mon-sun 00:00-24:00"
+    """When people take calls, e.g. "mon-fri 08:00-18:00; sat 09:00-13:00". Outside them: voicemail."""
+    business_timezone: str = ""
+    """IANA zone for BUSINESS_HOURS and callback windows, e.g. America/Chicago; empty: the host's."""
+    transfer_agent_stays: bool = False
+    """After the handover line the agent stays in the room, silent (True), or leaves it (False)."""
 
     traces_path: Path | None = None
     """JSON-lines span file; defaults to DATA_DIR/traces/spans.jsonl."""
@@ -102,6 +128,15 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path.home() / ".local" / "share" / "voice-agent"
+
+    @field_validator("worker_num_idle_processes")
+    @classmethod
+    def _check_idle_processes(cls, value: int | None, info: ValidationInfo) -> int | None:
+        max_calls = info.data.get("worker_max_calls")
+        if value is not None and max_calls is not None and value > max_calls:
+            # a warm process past capacity is never handed a call: memory held for nothing
+            raise ValueError(f"must not exceed WORKER_MAX_CALLS ({max_calls})")
+        return value
 
     @field_validator("livekit_url")
     @classmethod
@@ -142,11 +177,48 @@ class Settings(BaseSettings):
         return value.lower() if isinstance(value, str) else value
 
     @field_validator(
-        "deepgram_api_key", "openai_api_key", "crm_api_key", "traces_path", "budgets_path", mode="before"
+        "deepgram_api_key",
+        "openai_api_key",
+        "crm_api_key",
+        "traces_path",
+        "budgets_path",
+        "worker_num_idle_processes",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("operator_roster")
+    @classmethod
+    def _check_roster(cls, value: str) -> str:
+        from agent.escalation.roster import parse_roster
+
+        parse_roster(value)
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _check_hours(cls, value: str) -> str:
+        from agent.escalation.hours import parse_hours
+
+        parse_hours(value)
+        return value
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        from agent.escalation.hours import zone
+
+        zone(value)
+        return value
+
+    @field_validator("hold_audio")
+    @classmethod
+    def _check_hold_audio(cls, value: str) -> str:
+        if value not in {"builtin", "off"} and not Path(value).expanduser().is_file():
+            raise ValueError('must be "builtin", "off" or the path of an audio file that exists')
+        return value
 
     @model_validator(mode="after")
     def _check_crm(self) -> Settings:
@@ -159,8 +231,20 @@ class Settings(BaseSettings):
         return (self.traces_path or self.data_dir / "traces" / "spans.jsonl").expanduser()
 
     @property
+    def warm_processes(self) -> int:
+        """Job processes kept warm: WORKER_NUM_IDLE_PROCESSES, else one per call of capacity."""
+        if self.worker_num_idle_processes is None:
+            return self.worker_max_calls
+        return self.worker_num_idle_processes
+
+    @property
     def store_path(self) -> Path:
         return self.data_dir / "store.db"
+
+    @property
+    def voicemail_dir(self) -> Path:
+        """Recorded voicemail messages; the caller's words stay here, never in logs or spans."""
+        return self.data_dir / "voicemail"
 
     @property
     def uses_cloud_stt(self) -> bool:

@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import AsyncIterable
 
 from livekit import rtc
-from livekit.agents import Agent, AgentSession, ModelSettings, llm
+from livekit.agents import Agent, AgentSession, ModelSettings, llm, stt
 
+from agent.escalation.watcher import confidence_of_finals
 from agent.leading_silence import tts_node_without_leading_silence
 from agent.telemetry.fillers import llm_node_with_filler
 from tools.front_desk_tools import BusinessContext, FrontDeskTools
@@ -18,7 +19,8 @@ INSTRUCTIONS = (
     "electrical company. Keep every reply to one or two short spoken sentences, with no "
     "lists or markdown. Ask one question at a time. Use the tools for every fact about "
     "accounts, times and jobs; never invent them. Confirm before booking, moving or "
-    "cancelling anything. For gas smells, flooding or sparking, call report_emergency first."
+    "cancelling anything. For gas smells, flooding or sparking, call report_emergency first. "
+    "When the caller asks for a person or a manager, or you cannot help, call transfer_to_human."
 )
 
 
@@ -58,6 +60,13 @@ class FrontDesk(FrontDeskTools, Agent):
     ) -> AsyncIterable[object]:
         # LiveKit's node, wrapped by telemetry: a late first token gets a filler (budgets.toml)
         return llm_node_with_filler(self, chat_ctx, tools, model_settings)
+
+    def stt_node(
+        self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+    ) -> AsyncIterable[stt.SpeechEvent | str] | None:
+        events = Agent.default.stt_node(self, audio, model_settings)
+        # a final the STT was unsure of is a failed turn for the escalation policy
+        return None if events is None else confidence_of_finals(events, self.session.userdata)
 
     def tts_node(
         self, text: AsyncIterable[str], model_settings: ModelSettings

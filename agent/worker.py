@@ -7,12 +7,16 @@ import logging
 import time
 
 from livekit import rtc
-from livekit.agents import AgentServer, AgentSession, ConversationItemAddedEvent, JobContext, JobProcess
+from livekit.agents import AgentServer, AgentSession, JobContext, JobProcess
 from livekit.agents.voice.room_io import RoomOptions
 from livekit.plugins import silero
 
 from agent.call_state import CallState
+from agent.capacity import CallCapacity, CapacityServer
 from agent.config import Settings, load_settings
+from agent.escalation.policy import EscalationPolicy
+from agent.escalation.transfer import EscalationDeps, TransferDesk
+from agent.escalation.watcher import watch_llm_failover, watch_turns
 from agent.front_desk import FrontDesk
 from agent.providers.factory import Providers, build_providers
 from agent.providers.offline.dialog import slots as dialog_slots
@@ -24,6 +28,7 @@ from agent.telemetry.call_telemetry import CallTelemetry, observe_call
 from agent.telemetry.logs import install_job_filter
 from agent.telemetry.redaction import Redactor, set_redactor
 from tools.business import TOOL_METRICS, build_backend, build_business
+from tools.front_desk_tools import FILLER
 
 logger = logging.getLogger("voice_agent.worker")
 
@@ -56,22 +61,33 @@ def prewarm(proc: JobProcess) -> None:
 async def entrypoint(ctx: JobContext) -> None:
     settings = load_settings()
     vad_model = ctx.proc.userdata["vad"]
-    call_state = CallState(call_id=ctx.job.id, room=ctx.room.name)
+    business = ctx.proc.userdata["business"]
+    call_state = CallState(
+        call_id=ctx.job.id,
+        room=ctx.room.name,
+        policy=EscalationPolicy(
+            failed_turns_to_transfer=settings.failed_turns_to_transfer,
+            low_confidence=settings.stt_low_confidence,
+        ),
+    )
     providers = build_providers(
         settings,
         vad_model=vad_model,
         offline_stt=WhisperSTT(ctx.proc.userdata["whisper"]),
         partials=ctx.proc.userdata.pop("sphinx", None),
         on_failed_turn=call_state.record_failed_turn,
-        on_escalation=call_state.request_escalation,
     )
     session = build_session(settings, providers, vad_model=vad_model, call_state=call_state)
-    _keep_transcript(session, call_state)
     telemetry = _observe(ctx, session, call_state, settings, providers=providers)
+    front_desk = FrontDesk(greeting=settings.greeting, business=business)
+    _escalate_through(
+        session, call_state, settings, front_desk, fillers=[telemetry.budgets.actions.filler_text]
+    )
+    watch_llm_failover(providers.llm, call_state)
     logger.info("call starting", extra={"providers": providers.chain})
     with telemetry.current():
         await session.start(
-            agent=FrontDesk(greeting=settings.greeting, business=ctx.proc.userdata["business"]),
+            agent=front_desk,
             room=ctx.room,
             room_options=RoomOptions(close_on_disconnect=True),
             record=False,
@@ -110,24 +126,31 @@ def _observe(
     return telemetry
 
 
-def _keep_transcript(session: AgentSession[CallState], call_state: CallState) -> None:
-    """The call's transcript, for warm transfer and callbacks."""
-
-    @session.on("conversation_item_added")
-    def _added(event: ConversationItemAddedEvent) -> None:
-        item = event.item
-        if item.type == "message" and item.text_content:
-            call_state.transcript.append((item.role, item.text_content))
+def _escalate_through(
+    session: AgentSession[CallState],
+    call_state: CallState,
+    settings: Settings,
+    front_desk: FrontDesk,
+    *,
+    fillers: list[str],
+) -> None:
+    """The policy hears every turn; when it (or a tool) escalates, the transfer desk takes over."""
+    deps = EscalationDeps(settings, front_desk.business.backend, front_desk.store_callback)
+    call_state.handoff = lambda escalation, opening: TransferDesk(
+        escalation=escalation, opening=opening, deps=deps
+    )
+    watch_turns(session, call_state, fillers=[FILLER, *fillers])
 
 
 def build_server(settings: Settings) -> AgentServer:
-    server = AgentServer(
+    # load is this worker's calls against WORKER_MAX_CALLS, not the machine's CPU (agent/capacity.py)
+    server = CapacityServer(
+        CallCapacity(settings.worker_max_calls),
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value(),
         max_retry=settings.worker_max_retry,
-        num_idle_processes=settings.worker_num_idle_processes,
-        load_threshold=settings.worker_load_threshold,
+        num_idle_processes=settings.warm_processes,
         drain_timeout=settings.worker_drain_timeout_s,
         port=settings.worker_http_port,
         setup_fnc=prewarm,

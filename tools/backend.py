@@ -63,4 +63,6 @@ class Backend(Protocol):
         window_end: dt.datetime,
         reason: str,
         context: str,
+        message: str = "",
+        message_audio: str = "",
     ) -> Stored[Callback]: ...

@@ -80,6 +80,24 @@ class Callback:
 
 
 @dataclass(frozen=True)
+class ScheduledCallback:
+    """A stored callback as the back office sees it: when, whom, why, and the caller's message."""
+
+    callback_id: str
+    phone: str
+    window_start: dt.datetime
+    window_end: dt.datetime
+    reason: str
+    message: str
+    """The caller's own words, as transcribed (empty when the callback came from a plain request)."""
+    message_audio: str
+    """Path of the recorded message (WAV) in the data directory, or empty."""
+    context: str
+    """What the agent knew: JSON with the transcript, intent and transfer attempts, or plain text."""
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class History:
     appointments: list[Appointment] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)

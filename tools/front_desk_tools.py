@@ -18,9 +18,10 @@ from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import ToolError
 
 from agent.call_state import CallState
+from agent.escalation.policy import FailureReason, Trigger, asks_for_manager
 from tools import speech, validation
-from tools.backend import Backend, BackendError
-from tools.domain import SERVICE_TYPES, TIMES_OF_DAY, URGENCIES, Customer
+from tools.backend import Backend, BackendError, Stored
+from tools.domain import SERVICE_TYPES, TIMES_OF_DAY, URGENCIES, Callback, Customer
 from tools.resilience import CircuitOpenError, ToolRunner, derive_key
 from tools.resilience.runner import ToolDeadlineExceeded
 
@@ -81,12 +82,12 @@ class FrontDeskTools:
     @staticmethod
     def _failed(state: CallState, tool: str, reason: str) -> None:
         logger.info("tool failed", extra={"tool": tool, "reason": reason})
-        state.record_failed_turn(f"{tool}: {reason}")
+        state.record_failed_turn(FailureReason.TOOL_FAILED, f"{tool}: {reason}")
 
     @staticmethod
     def _verified(state: CallState) -> str:
         if state.verified_customer_id is None:
-            state.record_failed_turn("unverified account change")
+            # not a failed turn: asking for verification is the normal next step
             raise ToolError(
                 "Please verify the caller first: ask for the last name and zip code on the account."
             )
@@ -129,6 +130,13 @@ class FrontDeskTools:
             state.verified_customer_id = customer.customer_id
         else:
             state.candidate_customer_id = customer.customer_id
+        state.customer = {
+            "customer_id": customer.customer_id,
+            "name": f"{customer.first_name} {customer.last_name}",
+            "phone": customer.phone,
+            "zip_code": customer.zip_code,
+            "verified": state.verified_customer_id == customer.customer_id,
+        }
         history = await self._guarded(
             context, "find_customer", lambda _key: backend.history(customer.customer_id)
         )
@@ -178,7 +186,7 @@ class FrontDeskTools:
             context, "verify_caller", lambda _key: backend.find_customers(last, zip_value)
         )
         if not any(c.customer_id == candidate for c in matches):
-            state.record_failed_turn("verification failed")
+            state.record_failed_turn(FailureReason.TOOL_FAILED, "verification failed")
             raise ToolError("Those details don't match the account, so I can't make changes to it.")
         state.verified_customer_id = candidate
         return {"verified": True, "say": "Thanks, you're verified."}
@@ -387,24 +395,48 @@ class FrontDeskTools:
             "reason": validation.text(reason, what="reason"),
         }
         transcript = "\n".join(f"{role}: {text}" for role, text in state.transcript[-20:])
-        backend = self.business.backend
-        stored = await self._guarded(
-            context,
-            "schedule_callback",
-            lambda key: backend.schedule_callback(
-                key=key or "",
-                phone=arguments["phone"],
-                window_start=start,
-                window_end=end,
-                reason=arguments["reason"],
-                context=transcript,
-            ),
-            arguments=arguments,
+        stored = await self.store_callback(
+            context.userdata, arguments, window_start=start, window_end=end, context=transcript, run=context
         )
         return {
             "callback_id": stored.value.callback_id,
             "say": f"Someone will call you back between {speech.clock(start)} and {speech.clock(end)}.",
         }
+
+    async def store_callback(
+        self,
+        state: CallState,
+        arguments: dict[str, str],
+        *,
+        window_start: dt.datetime,
+        window_end: dt.datetime,
+        context: str,
+        message: str = "",
+        message_audio: str = "",
+        run: RunContext[CallState] | None = None,
+    ) -> Stored[Callback]:
+        """The one way a callback is stored: idempotent (keyed on the call and `arguments`), through
+        the resilience layer; the schedule_callback tool and the voicemail both use it."""
+        backend = self.business.backend
+
+        def _operation(key: str | None) -> Awaitable[Stored[Callback]]:
+            return backend.schedule_callback(
+                key=key or "",
+                phone=arguments["phone"],
+                window_start=window_start,
+                window_end=window_end,
+                reason=arguments["reason"],
+                context=context,
+                message=message,
+                message_audio=message_audio,
+            )
+
+        if run is not None:
+            return await self._guarded(run, "schedule_callback", _operation, arguments=arguments)
+        key = derive_key(state.call_id, "schedule_callback", arguments)
+        return await self.business.runner.run(
+            "schedule_callback", lambda: _operation(key), call_id=state.call_id, key=key, retry_safe=True
+        )
 
     @function_tool
     async def report_emergency(
@@ -419,7 +451,7 @@ class FrontDeskTools:
         state = context.userdata
         emergency = validation.choice(kind, tuple(SAFETY_INSTRUCTIONS), what="emergency kind")
         instruction = SAFETY_INSTRUCTIONS[emergency]
-        state.request_escalation("emergency")
+        escalation = state.request_escalation(Trigger.EMERGENCY, f"emergency: {emergency.replace('_', ' ')}")
         arguments = {
             "summary": validation.text(f"EMERGENCY {emergency}: {details}", what="details"),
             "urgency": "emergency",
@@ -435,7 +467,30 @@ class FrontDeskTools:
                 ),
                 arguments=arguments,
             )
-        return {"escalate": True, "say": f"{instruction} I'm connecting you to our emergency line now."}
+        escalation = escalation or state.policy.escalation
+        if state.handoff is not None and escalation is not None:
+            # the handoff speaks the instruction first, then says what it is actually doing
+            return state.handoff(escalation, instruction)
+        return {"say": f"{instruction} If anyone is in danger, call 911 now."}
+
+    @function_tool
+    async def transfer_to_human(self, context: RunContext[CallState], reason: str) -> Any:
+        """Hand the call to a person on our team, with everything said so far. Use it when the
+        caller asks for a person or a manager, or when you cannot help them. The caller is put
+        on hold while a person is briefed; say nothing yourself after calling it.
+
+        Args:
+            reason: why the call needs a person, in a few words
+        """
+        state = context.userdata
+        last_said = next((text for role, text in reversed(state.transcript) if role == "user"), "")
+        trigger = Trigger.MANAGER if asks_for_manager(f"{reason} {last_said}") else Trigger.CALLER_ASKED
+        why = " ".join(reason.split())[:200] or "the caller asked for a person"
+        escalation = state.request_escalation(trigger, why) or state.policy.escalation
+        if state.handoff is None or escalation is None:
+            raise ToolError("Transfers are not available on this line. Offer to take a message instead.")
+        logger.info("transfer requested", extra={"trigger": escalation.trigger.value})
+        return state.handoff(escalation, "")
 
 
 def _sentence(message: str) -> str:

@@ -178,6 +178,8 @@ class HTTPBackend:
         window_end: dt.datetime,
         reason: str,
         context: str,
+        message: str = "",
+        message_audio: str = "",
     ) -> Stored[Callback]:
         body = {
             "phone": phone,
@@ -185,5 +187,7 @@ class HTTPBackend:
             "window_end": window_end,
             "reason": reason,
             "context": context,
+            "message": message,
+            "message_audio": message_audio,
         }
         return await self._write(Callback, "/callbacks", body, key)

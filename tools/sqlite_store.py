@@ -21,7 +21,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tools.backend import BackendError, IdempotencyConflict, Stored, TransientBackendError
-from tools.domain import TIMES_OF_DAY, Appointment, Callback, Customer, History, Job, Slot, Ticket
+from tools.domain import (
+    TIMES_OF_DAY,
+    Appointment,
+    Callback,
+    Customer,
+    History,
+    Job,
+    ScheduledCallback,
+    Slot,
+    Ticket,
+)
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
@@ -54,6 +64,11 @@ MIGRATIONS: list[str] = [
         window_end TEXT NOT NULL, reason TEXT NOT NULL, context TEXT NOT NULL, created_at TEXT NOT NULL);
     CREATE TABLE idempotency (
         key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, response TEXT NOT NULL, created_at TEXT NOT NULL);
+    """,
+    # 2: a voicemail's own words travel with its callback (transcript, and the audio file's path)
+    """
+    ALTER TABLE callbacks ADD COLUMN message TEXT NOT NULL DEFAULT '';
+    ALTER TABLE callbacks ADD COLUMN message_audio TEXT NOT NULL DEFAULT '';
     """,
 ]
 
@@ -389,11 +404,14 @@ class SQLiteBackend:
         window_end: dt.datetime,
         reason: str,
         context: str,
+        message: str = "",
+        message_audio: str = "",
     ) -> Stored[Callback]:
         def _perform(conn: sqlite3.Connection) -> Callback:
             callback = Callback(_new_id("CB"), phone, window_start, window_end, reason)
             conn.execute(
-                "INSERT INTO callbacks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO callbacks (callback_id, phone, window_start, window_end, reason, context,"
+                " created_at, message, message_audio) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     callback.callback_id,
                     phone,
@@ -402,6 +420,8 @@ class SQLiteBackend:
                     reason,
                     context,
                     dt.datetime.now().isoformat(),
+                    message,
+                    message_audio,
                 ),
             )
             return callback
@@ -412,8 +432,28 @@ class SQLiteBackend:
             "start": window_start.isoformat(),
             "end": window_end.isoformat(),
             "reason": reason,
+            "message": message,
         }
         return await self._side_effect(key, request, _perform)
+
+    def scheduled_callbacks(self) -> list[ScheduledCallback]:
+        """Every stored callback, soonest window first: the back office's list (synchronous, read-only)."""
+        with contextlib.closing(self._connect()) as conn:
+            rows = conn.execute("SELECT * FROM callbacks ORDER BY window_start, created_at").fetchall()
+        return [
+            ScheduledCallback(
+                callback_id=row["callback_id"],
+                phone=row["phone"],
+                window_start=dt.datetime.fromisoformat(row["window_start"]),
+                window_end=dt.datetime.fromisoformat(row["window_end"]),
+                reason=row["reason"],
+                message=row["message"],
+                message_audio=row["message_audio"],
+                context=row["context"],
+                created_at=dt.datetime.fromisoformat(row["created_at"]),
+            )
+            for row in rows
+        ]
 
     def count(self, table: str) -> int:
         """Rows in a table; for tests and the seed command."""

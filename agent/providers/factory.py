@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from livekit.agents import llm, stt, tts, vad
 
 from agent.config import Settings
-from agent.providers.offline.dialog.engine_llm import DialogEngineLLM, EscalationHook, FailedTurnHook
+from agent.providers.offline.dialog.engine_llm import DialogEngineLLM, FailedTurnHook
 from agent.providers.offline.espeak_tts import EspeakTTS
 from agent.providers.offline.sphinx_partials import SphinxPartials
 from agent.providers.offline.streaming_stt import OfflineStreamingSTT
@@ -48,7 +48,6 @@ def build_providers(
     offline_stt: WhisperSTT,
     partials: SphinxPartials | None = None,
     on_failed_turn: FailedTurnHook | None = None,
-    on_escalation: EscalationHook | None = None,
 ) -> Providers:
     offline_stt_stream = OfflineStreamingSTT(whisper=offline_stt, vad_model=vad_model, partials=partials)
     offline_tts = EspeakTTS(
@@ -80,7 +79,6 @@ def build_providers(
         # behind a cloud LLM it only ever serves when the primary failed: say so once
         degraded_notice=llm_primary is not None,
         on_failed_turn=on_failed_turn,
-        on_escalation=on_escalation,
     )
     chosen_stt: stt.STT = offline_stt_stream
     chosen_llm: llm.LLM = offline_llm

@@ -219,10 +219,10 @@ class CallObserver:
     # --- the end ------------------------------------------------------------------
 
     def outcome(self, event: CloseEvent) -> str:
+        # only what actually happened: "transferred" and "voicemail" are set by the escalation code
+        # once a human joined or a callback was stored, never for a transfer merely requested
         if self._state.outcome is not None:
             return self._state.outcome
-        if self._state.escalation_requested:
-            return "transferred"
         if "disconnect" in str(getattr(event, "reason", "")).lower():
             return "caller_hung_up"
         return "completed"
@@ -231,4 +231,8 @@ class CallObserver:
         outcome = self.outcome(event)
         if outcome == "transferred":
             self._metrics.transfers.add(1)
+        attempts = self._state.transfer_attempts
+        if attempts:
+            self.spans.call_span.set_attribute("voice.transfer.attempts", len(attempts))
+            self.spans.call_span.set_attribute("voice.transfer.last_outcome", attempts[-1].outcome)
         self.spans.end_call(time.time(), outcome)

@@ -26,8 +26,9 @@ def test_defaults_point_at_the_local_server() -> None:
         ("ENDPOINTING_MIN_DELAY_S", "soon", "ENDPOINTING_MIN_DELAY_S"),
         ("AGENT_NAME", "has spaces", "AGENT_NAME"),
         ("LOG_LEVEL", "chatty", "LOG_LEVEL"),
-        ("WORKER_LOAD_THRESHOLD", "0", "WORKER_LOAD_THRESHOLD"),
-        ("WORKER_LOAD_THRESHOLD", "1.5", "WORKER_LOAD_THRESHOLD"),
+        ("WORKER_MAX_CALLS", "0", "WORKER_MAX_CALLS"),
+        ("WORKER_NUM_IDLE_PROCESSES", "-1", "WORKER_NUM_IDLE_PROCESSES"),
+        ("WORKER_NUM_IDLE_PROCESSES", "300", "WORKER_NUM_IDLE_PROCESSES"),
     ],
 )
 def test_bad_values_name_the_setting_in_one_line(
@@ -39,15 +40,6 @@ def test_bad_values_name_the_setting_in_one_line(
     message = str(caught.value)
     assert message.startswith(f"config error: {expected}")
     assert "\n" not in message
-
-
-def test_the_worker_gets_its_load_threshold_and_warm_processes() -> None:
-    from agent.worker import build_server
-
-    server = build_server(
-        load_settings(env_file=None, worker_load_threshold=0.9, worker_num_idle_processes=2)
-    )
-    assert server._load_threshold == 0.9 and server._num_idle_processes == 2
 
 
 def test_secret_values_never_appear_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:

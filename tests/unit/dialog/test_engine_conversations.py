@@ -113,15 +113,12 @@ async def test_booking_asks_for_missing_slots_confirms_then_books(engine: Dialog
 
 async def test_emergency_calls_the_fast_path_first(engine: DialogEngineLLM) -> None:
     agent = FrontDeskToolsTestDouble()
-    escalations: list[str] = []
-    engine._on_escalation = escalations.append
     async with engine, AgentSession(llm=engine) as session:
         await session.start(agent)
         result = await session.run(user_input="I smell gas in the basement")
         assert agent.calls[0] == ("report_emergency", {"kind": "gas_smell"})
         text = result.expect[-1].event().item.text_content
         assert text.startswith("Leave the house now")
-    assert escalations == ["emergency"]
 
 
 async def test_not_understood_is_a_failed_turn(engine: DialogEngineLLM) -> None:
@@ -130,4 +127,4 @@ async def test_not_understood_is_a_failed_turn(engine: DialogEngineLLM) -> None:
     async with engine, AgentSession(llm=engine) as session:
         await session.start(FrontDeskToolsTestDouble())
         await session.run(user_input="purple monkey dishwasher")
-    assert failed == ["not understood"]
+    assert failed == ["not_understood"]

@@ -110,6 +110,7 @@ def build_app(store: SQLiteBackend, faults: Faults) -> web.Application:
             return store.schedule_callback(
                 key=key, phone=b["phone"], window_start=dt.datetime.fromisoformat(b["window_start"]),
                 window_end=dt.datetime.fromisoformat(b["window_end"]), reason=b["reason"], context=b["context"],
+                message=b.get("message", ""), message_audio=b.get("message_audio", ""),
             )  # fmt: skip
 
         return await write(request, _op)

@@ -22,7 +22,6 @@ _CHUNK_WORDS = 4
 DEGRADED_NOTICE = "I'm running on my backup system, so I'll keep this simple."
 
 FailedTurnHook = Callable[[str], None]
-EscalationHook = Callable[[str], None]
 
 
 def tool_schemas(tools: list[llm.Tool]) -> dict[str, dict]:
@@ -52,13 +51,11 @@ class DialogEngineLLM(llm.LLM):
         *,
         degraded_notice: bool = False,
         on_failed_turn: FailedTurnHook | None = None,
-        on_escalation: EscalationHook | None = None,
         clock: Callable[[], dt.datetime] = dt.datetime.now,
     ) -> None:
         super().__init__()
         self._degraded_notice_pending = degraded_notice
         self._on_failed_turn = on_failed_turn
-        self._on_escalation = on_escalation
         self._clock = clock
 
     @property
@@ -110,9 +107,7 @@ class _DialogStream(llm.LLMStream):
             decision = Reply("I can't do that from here right now, but I can take a message.", failed=True)
 
         if decision.failed and engine._on_failed_turn is not None:
-            engine._on_failed_turn("not understood")
-        if decision.escalation and engine._on_escalation is not None:
-            engine._on_escalation(decision.escalation)
+            engine._on_failed_turn("not_understood")  # the escalation policy's FailureReason
         words = (engine._take_degraded_notice() + decision.text).split(" ")
         for start in range(0, len(words), _CHUNK_WORDS):
             chunk = " ".join(words[start : start + _CHUNK_WORDS])

@@ -48,8 +48,6 @@ class Reply:
     text: str
     failed: bool = False
     """The engine could not understand the caller: a failed turn for the escalation policy."""
-    escalation: str | None = None
-    """"human" or "emergency" when the call should go to a person."""
 
 
 Decision = ToolCall | Reply
@@ -133,13 +131,16 @@ def decide(view: Conversation, *, now: dt.datetime, tool_names: set[str]) -> Dec
     if view.last_item_is_tool_output and view.tool_outcomes:
         last = view.tool_outcomes[-1]
         if last.name == "report_emergency":
-            return Reply(describe_output(last.output), escalation="emergency")
+            return Reply(describe_output(last.output))
     if intent is Intent.EMERGENCY and "report_emergency" in tool_names:
         return ToolCall(
             "report_emergency", {"kind": emergency_kind(latest) or "gas_smell", "details": latest[:200]}
         )
     if intent is Intent.HUMAN:
-        return Reply("Of course. I'll get a person on the line for you.", escalation="human")
+        if "transfer_to_human" in tool_names:
+            return ToolCall("transfer_to_human", {"reason": "the caller asked for a person"})
+        # no promise of a person the line cannot deliver
+        return Reply("I can't transfer calls from here, but I can take a message for our team.", failed=True)
     if intent is Intent.GOODBYE:
         return Reply("Thanks for calling Northside Home Services. Goodbye!")
 

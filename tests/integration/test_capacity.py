@@ -1,0 +1,71 @@
+"""Bursts of simultaneous calls on one worker with its default capacity settings: every call is greeted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from agent.caller import place_call
+from agent.config import load_settings
+from tests.integration.conftest import RunningServer, RunningWorker, launch_worker, settings_for
+
+GREETING_WITHIN_MS = 2000
+
+
+@pytest.fixture(scope="module")
+def default_worker(shared_server: RunningServer) -> Iterator[RunningWorker]:
+    worker = launch_worker(shared_server.ports.url)  # no capacity overrides: the defaults are under test
+    worker.wait_for_log("registered worker", timeout=120)
+    yield worker
+    worker.stop()
+
+
+def _active_calls(worker: RunningWorker) -> int:
+    line = worker.wait_for_log("HTTP server listening on")
+    port = re.search(r"HTTP server listening on [^:\s]*:(\d+)", line)
+    assert port, line
+    # bound to every interface with port 0: IPv4 and IPv6 may get different ports, and the log names one
+    for host in ("127.0.0.1", "[::1]"):
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port.group(1)}/worker", timeout=5) as response:
+                return int(json.load(response).get("active_jobs", 0))  # protobuf JSON leaves out a zero
+        except urllib.error.URLError:
+            continue
+    raise AssertionError(f"the worker's HTTP server does not answer on port {port.group(1)}")
+
+
+def _live_processes(worker: RunningWorker) -> int:
+    return worker.log_count("process initialized") - worker.log_count("process exiting")
+
+
+def _wait_until_idle(worker: RunningWorker, timeout: float = 45.0) -> None:
+    """Start each burst from an idle worker: a finished call's process counts until it exits
+    (~6 s after hang-up), and the warm pool refills only then (~4 s per process, 2 at a time)."""
+    warm = load_settings(env_file=None).warm_processes
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (_active_calls(worker) or _live_processes(worker) < warm):
+        time.sleep(0.25)
+    assert _active_calls(worker) == 0, "the previous burst's calls never finished"
+    assert _live_processes(worker) >= warm, "the warm pool never refilled"
+
+
+@pytest.mark.parametrize("calls", [2, 4])
+async def test_a_burst_up_to_capacity_is_greeted(
+    shared_server: RunningServer, default_worker: RunningWorker, calls: int
+) -> None:
+    assert calls <= load_settings(env_file=None).worker_max_calls, "the burst must fit the default capacity"
+    await asyncio.to_thread(_wait_until_idle, default_worker)
+    settings = settings_for(shared_server, default_worker)
+    reports = await asyncio.gather(*(place_call(settings, [], timeout=20) for _ in range(calls)))
+    greetings = sorted(report.greeting_ms for report in reports if report.greeting_ms is not None)
+    print(f"burst of {calls}: greetings {greetings} ms")
+    assert len(greetings) == calls, f"{calls - len(greetings)} of {calls} calls were never answered"
+    assert all("how can i help" in report.greeting_text.lower() for report in reports)
+    assert greetings[-1] < GREETING_WITHIN_MS
