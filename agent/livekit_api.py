@@ -38,6 +38,18 @@ def _token(settings: Settings) -> api.AccessToken:
     return api.AccessToken(settings.livekit_api_key, settings.livekit_api_secret.get_secret_value())
 
 
+def _lobby_grants(settings: Settings, *, can_publish: bool) -> api.VideoGrants:
+    # data for the RPCs, own attributes for status and the line; audio only for the agent's brief
+    return api.VideoGrants(
+        room_join=True,
+        room=settings.operator_lobby_room,
+        can_publish=can_publish,
+        can_publish_data=True,
+        can_subscribe=True,
+        can_update_own_metadata=True,
+    )
+
+
 def caller_token(settings: Settings, room_name: str, identity: str) -> str:
     return (
         _token(settings)
@@ -58,16 +70,7 @@ def operator_lobby_token(settings: Settings, identity: str, *, name: str, tier: 
         .with_name(name)
         .with_ttl(OPERATOR_TOKEN_TTL)
         .with_attributes({"voice.operator.tier": tier, "voice.operator.status": "signing_in"})
-        .with_grants(
-            api.VideoGrants(
-                room_join=True,
-                room=settings.operator_lobby_room,
-                can_publish=False,
-                can_publish_data=True,
-                can_subscribe=True,
-                can_update_own_metadata=True,
-            )
-        )
+        .with_grants(_lobby_grants(settings, can_publish=False))
         .to_jwt()
     )
 
@@ -81,16 +84,7 @@ def agent_lobby_token(settings: Settings, identity: str, *, attributes: dict[str
         .with_kind("agent")
         .with_ttl(CALLER_TOKEN_TTL)
         .with_attributes(attributes)
-        .with_grants(
-            api.VideoGrants(
-                room_join=True,
-                room=settings.operator_lobby_room,
-                can_publish=True,
-                can_publish_data=True,
-                can_subscribe=True,
-                can_update_own_metadata=True,
-            )
-        )
+        .with_grants(_lobby_grants(settings, can_publish=True))
         .to_jwt()
     )
 

@@ -111,6 +111,7 @@ class OperatorClient:
     async def run(self) -> OperatorReport:
         lobby = self._lobby
         lobby.on("participant_disconnected", self._on_lobby_left)
+        lobby.on("disconnected", self._on_signed_out)
 
         @lobby.on("track_subscribed")
         def _track(
@@ -191,6 +192,12 @@ class OperatorClient:
         self._cancelled.setdefault(offer_id, asyncio.Event()).set()
         self._say(f"offer {offer_id} withdrawn")
         if self._options.once and self._options.decision == "ignore":
+            self._done.set()
+
+    def _on_signed_out(self, reason: object = None) -> None:
+        # the server went away or removed us: a client that cannot take calls must not look on duty
+        if not self._done.is_set():
+            self._say(f"signed out by the server ({reason})")
             self._done.set()
 
     def _on_lobby_left(self, participant: rtc.RemoteParticipant) -> None:

@@ -130,9 +130,20 @@ class SQLiteBackend:
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version={number}; COMMIT;")
+        # job processes warming up together open the same fresh store: the version is read again
+        # under the write lock, so exactly one of them runs each migration
+        while conn.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
+            conn.execute("BEGIN IMMEDIATE")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= len(MIGRATIONS):
+                conn.execute("COMMIT")
+                break
+            # executescript would commit first and drop the lock; run each statement in it instead
+            for statement in (s.strip() for s in MIGRATIONS[version].split(";")):
+                if statement:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version + 1}")
+            conn.execute("COMMIT")
 
     def customer_names(self) -> list[str]:
         """Every first and last name on file, for the log and span redactor (synchronous, read-only)."""

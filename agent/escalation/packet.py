@@ -88,24 +88,19 @@ async def build_packet(
 
 
 def spoken_brief(packet: dict[str, Any]) -> str:
-    """A few sentences only the human hears, before the caller does."""
-    parts = ["Emergency transfer." if packet["emergency"] else "Incoming transfer."]
+    """A few short sentences only the human hears, before the caller does; the rest is on screen."""
+    parts = [f"{'Emergency' if packet['emergency'] else 'Transfer'}: {packet['reason']}."]
     customer = packet.get("customer")
     if customer:
-        status = "verified" if customer.get("verified") else "not verified"
-        parts.append(f"The caller is {customer['name']}, account found, {status}.")
+        parts.append(f"{customer['name']}, {'verified' if customer.get('verified') else 'not verified'}.")
     else:
-        parts.append("No account was found for the caller.")
-    intent = packet["intent"]
-    if intent != "unknown":
-        parts.append(f"They want to {intent.replace('_', ' ')}.")
-    parts.append(f"Reason for the transfer: {packet['reason']}.")
-    last = next((t["text"] for t in reversed(packet["transcript"]) if t["role"] == "user"), None)
-    if last:
-        parts.append(f"They last said: {last}")
+        parts.append("No account found.")
+    if packet["intent"] != "unknown":
+        parts.append(f"Wants to {packet['intent'].replace('_', ' ')}.")
     attempts = packet.get("attempts") or []
     if attempts:
-        parts.append(
-            f"Tried before you: {attempts[-1]['tier']} tier, {attempts[-1]['outcome'].replace('_', ' ')}."
-        )
+        parts.append(f"{attempts[-1]['tier'].capitalize()} tier {attempts[-1]['outcome'].replace('_', ' ')}.")
+    last = next((t["text"] for t in reversed(packet["transcript"]) if t["role"] == "user"), None)
+    if last:
+        parts.append(f"Last said: {last}")
     return " ".join(parts)

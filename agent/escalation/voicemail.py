@@ -81,7 +81,9 @@ class VoicemailDesk(Agent):
         call_span(self.session).add_event("voice.voicemail.started", {"why": self._why})
         logger.info("taking a voicemail", extra={"why": self._why})
         self.session.input.set_audio_enabled(True)
-        self._ask(f"{INTRO.get(self._why, INTRO['nobody_available'])} What would you like our team to know?")
+        danger = "If anyone is in danger, hang up and call 911 now. " if self._escalation.emergency else ""
+        intro = INTRO.get(self._why, INTRO["nobody_available"])
+        self._ask(f"{danger}{intro} What would you like our team to know?")
 
     def _ask(self, text: str) -> None:
         self.session.say(text, allow_interruptions=True)

@@ -53,6 +53,15 @@ class OperatorProcess:
                 self.process.kill()
 
 
+STARTED: list[OperatorProcess] = []
+"""Every operator a test started; the autouse fixture stops them, whatever the test did."""
+
+
+def stop_all() -> None:
+    while STARTED:
+        STARTED.pop().stop()
+
+
 def start_operator(
     url: str, identity: str, *, tier: str = "first", decision: str = "accept", say: tuple[str, ...] = ()
 ) -> OperatorProcess:
@@ -66,6 +75,7 @@ def start_operator(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT
     )
     operator = OperatorProcess(process, identity)
+    STARTED.append(operator)
 
     def _read() -> None:
         assert process.stderr is not None

@@ -25,7 +25,7 @@ from agent.livekit_api import server_api
 from agent.livekit_server import REPO_ROOT
 from tests.integration.conftest import RunningServer, RunningWorker, launch_worker
 from tests.integration.listening_caller import ListeningCaller
-from tests.integration.operators import start_operator, wait_lobby_empty
+from tests.integration.operators import start_operator, stop_all, wait_lobby_empty
 
 RING_TIMEOUT_S = 3.0
 
@@ -41,6 +41,12 @@ def worker(shared_server: RunningServer, data_dir: str) -> Iterator[RunningWorke
     running.wait_for_log("registered worker")
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_operator_outlives_its_test() -> Iterator[None]:
+    yield
+    stop_all()
 
 
 @pytest.fixture

@@ -43,7 +43,9 @@ async def test_turn_spans_nest_and_agree_with_the_caller(
     shared_server: RunningServer, tmp_path: Path
 ) -> None:
     traces = tmp_path / "spans.jsonl"
-    worker = launch_worker(shared_server.ports.url, TRACES_PATH=str(traces))
+    # ten turns of a scripted caller who never answers the agent's questions would (rightly) be
+    # escalated for repeating themselves; this test measures spans, not the fallback paths
+    worker = launch_worker(shared_server.ports.url, TRACES_PATH=str(traces), FAILED_TURNS_TO_TRANSFER="10")
     try:
         worker.wait_for_log("registered worker")
         utterances = [synthesize_utterance(SENTENCES[i % len(SENTENCES)]) for i in range(10)]
