@@ -59,13 +59,14 @@ class HumanLine:
         self._roster = parse_roster(settings.operator_roster)
         self.identity = f"{AGENT_IDENTITY_PREFIX}{call_id}"
         self._priority = priority
-        self._since = time.time()
+        self._since = round(time.time(), 3)  # as the attribute carries it, so both sides compare alike
         self._room = rtc.Room()
         self._source: rtc.AudioSource | None = None
         self._left: dict[str, asyncio.Event] = {}
         self._subscribed: dict[str, asyncio.Event] = {}
 
     async def open(self, *, brief_sample_rate: int) -> None:
+        self._since = round(time.time(), 3)  # in line from now, as the attribute carries it
         token = agent_lobby_token(
             self._settings,
             self.identity,
@@ -139,7 +140,7 @@ class HumanLine:
 
     def calls_ahead(self) -> int:
         """Waiting calls to be served before this one: emergencies first, then the longest waiting."""
-        mine = (-self._priority, self._since)
+        mine = (-self._priority, self._since, self.identity)
         ahead = 0
         for p in self._room.remote_participants.values():
             if not p.identity.startswith(AGENT_IDENTITY_PREFIX):
@@ -148,6 +149,7 @@ class HumanLine:
                 theirs = (
                     -int(p.attributes.get(QUEUE_PRIORITY_ATTRIBUTE, "0")),
                     float(p.attributes[QUEUE_SINCE_ATTRIBUTE]),
+                    p.identity,
                 )
             except (KeyError, ValueError):
                 continue

@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import re
 import wave
 from collections.abc import AsyncIterable
 from enum import StrEnum
@@ -22,7 +23,7 @@ from agent.call_state import CallState
 from agent.escalation.packet import build_packet
 from agent.escalation.policy import Escalation
 from agent.escalation.transfer import EscalationDeps, call_span
-from agent.providers.offline.dialog.slots import extract_slots
+from agent.providers.offline.dialog.slots import digits_from_words, extract_slots
 from tools import validation
 
 logger = logging.getLogger("voice_agent.escalation")
@@ -60,6 +61,23 @@ def spoken_window(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> str
         return f"{hour}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}"
 
     return f"between {clock(start)} and {clock(end)} {day}"
+
+
+def heard_number(text: str, now: dt.datetime) -> str | None:
+    """The callback number in an answer to "what number?": a phone number in the words, else
+    all the digits said (people pause, and STTs group digits in odd ways), when they make one."""
+    found = extract_slots(text, now=now).phone
+    if not found:
+        digits = re.sub(r"\D", "", digits_from_words(text))
+        found = digits if len(digits) in (10, 11) else None
+    try:
+        number = validation.phone(found) if found else None
+    except ToolError:
+        return None
+    # a North American number has ten digits; fewer means some were not heard, so ask again
+    if number is not None and number.startswith("+1") and len(number) != 12:
+        return None
+    return number
 
 
 class VoicemailDesk(Agent):
@@ -116,11 +134,7 @@ class VoicemailDesk(Agent):
             self._phone = self._known_number(state)
             self._ask_for_number()
         elif self.step is Step.NUMBER:
-            found = extract_slots(text, now=now).phone
-            try:
-                self._phone = validation.phone(found) if found else None
-            except ToolError:
-                self._phone = None
+            self._phone = heard_number(text, now)
             self._number_tries += 1
             self._ask_for_number()
         elif self.step is Step.CONFIRM:

@@ -35,6 +35,7 @@ class ListeningCaller:
     room_name: str = field(default_factory=lambda: f"call-{uuid.uuid4().hex[:10]}")
     frames: list[HeardFrame] = field(default_factory=list)
     agent_said: list[tuple[float, str]] = field(default_factory=list)
+    agent_heard: list[str] = field(default_factory=list)
     room: rtc.Room = field(default_factory=rtc.Room)
     _mic: Microphone | None = None
     _mic_sid: str = ""
@@ -88,6 +89,16 @@ class ListeningCaller:
         assert self._mic is not None
         ended_perf = await self._mic.speak(synthesize(text).samples)
         return time.time() - (time.perf_counter() - ended_perf)
+
+    async def reply_to(self, text: str, timeout: float = 20.0) -> str:
+        """Says `text` and returns the agent's next sentence."""
+        before = len(self.agent_said)
+        await self.say(text)
+        deadline = time.monotonic() + timeout
+        while len(self.agent_said) == before and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert len(self.agent_said) > before, f"no reply to {text!r}"
+        return self.agent_said[before][1]
 
     def said_text(self) -> str:
         return " ".join(text for _, text in self.agent_said)

@@ -53,6 +53,7 @@ def _no_operator_outlives_its_test() -> Iterator[None]:
 def settings(shared_server: RunningServer, worker: RunningWorker) -> Iterator[Settings]:
     settings = load_settings(env_file=None, livekit_url=shared_server.ports.url, agent_name=worker.agent_name)
     yield settings
+    stop_all()
     asyncio.run(wait_lobby_empty(settings))
 
 
@@ -72,7 +73,7 @@ async def test_two_failed_turns_warm_transfer_the_caller_to_a_briefed_human(sett
         await caller.say("The weather on the moon is lovely.")
         await caller.wait_for_text("didn't catch", timeout=20)
         await asyncio.sleep(1.0)
-        await caller.say("Seven purple elephants sing loudly.")
+        await caller.say("Giraffes have very long necks.")
         # the second failed reply ends the turn: that is the trigger
         triggered_at = await caller.wait_for_text("didn't catch", timeout=20, nth=2)
         hold_heard_at = await caller.wait_audible(after=triggered_at + 0.05, timeout=10, agent=True)
@@ -88,8 +89,10 @@ async def test_two_failed_turns_warm_transfer_the_caller_to_a_briefed_human(sett
         await caller.hang_up()
     report = alice.report()
     packet = report["offers"][0]["packet"]
-    said = [t["text"].lower() for t in packet["transcript"] if t["role"] == "user"]
-    assert any("moon" in text for text in said), said  # the caller never repeats themselves
+    said = [t["text"] for t in packet["transcript"] if t["role"] == "user"]
+    # the caller never repeats themselves: the human has every word the agent heard
+    heard = [text for text in caller.agent_heard if text]
+    assert len(said) >= 2 and all(text in said for text in heard[:2]), (said, heard)
     assert packet["trigger"] == "failed_turns" and packet["tried"]
     assert report["brief_heard_at"] is not None, "the human never heard the brief"
     assert report["caller_heard_at"] is not None and report["two_way_audio_at"] is not None
@@ -99,8 +102,10 @@ async def test_two_failed_turns_warm_transfer_the_caller_to_a_briefed_human(sett
     assert alice_heard_at > report["joined_call_at"]
     print(
         f"\ntrigger (second failed reply ends) -> hold message audible {hold_heard_at - triggered_at:.2f} s; "
-        f"accept -> two-way audio {report['two_way_audio_at'] - report['offer_received_at']:.2f} s "
-        f"(brief {report['brief_last_audible_at'] - report['brief_heard_at']:.1f} s of it)"
+        f"accept -> brief audible {report['brief_heard_at'] - report['offer_received_at']:.2f} s; "
+        f"brief {report['brief_last_audible_at'] - report['brief_heard_at']:.1f} s; "
+        f"brief ends -> in the caller's room {report['joined_call_at'] - report['brief_last_audible_at']:.2f} s "
+        f"-> the caller hears the human's mic {report['heard_by_caller_at'] - report['brief_last_audible_at']:.2f} s"
     )
 
 
@@ -124,10 +129,17 @@ async def test_decline_then_no_answer_takes_a_voicemail_with_one_callback(
         await caller.say("Tomorrow morning please.")
         await caller.wait_for_text("what number", timeout=20)
         await asyncio.sleep(1.0)
-        await caller.say("My number is three one two, five five five, zero one nine eight.")
-        await caller.wait_for_text("right number to call", timeout=20)
-        assert "3 1 2, 5 5 5, 0 1 9 8" in caller.said_text()  # read back digit by digit
-        await asyncio.sleep(1.0)
+        # as a person would: if the number read back is wrong, say no and give it again
+        for _attempt in range(3):
+            reply = await caller.reply_to("My number is three one two, five five five, zero one nine eight.")
+            await asyncio.sleep(1.0)
+            if "3 1 2, 5 5 5, 0 1 9 8" in reply:  # read back digit by digit
+                break
+            if "right number to call" in reply:
+                await caller.reply_to("No, that is wrong.")
+                await asyncio.sleep(1.0)
+        else:
+            raise AssertionError(f"the number was never heard right: {caller.agent_heard}")
         await caller.say("Yes, that is right.")
         stored_at = await caller.wait_for_text("will call you at", timeout=20)
     finally:
@@ -216,10 +228,13 @@ async def test_an_emergency_goes_to_the_front_of_the_line(shared_server: Running
         for line in (waiting, emergency, later):
             await line.open(brief_sample_rate=24000)
             await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)  # attributes reach every participant
-        assert emergency.calls_ahead() == 0
-        assert waiting.calls_ahead() == 1
-        assert later.calls_ahead() == 2
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until every participant's attributes have arrived
+            positions = (emergency.calls_ahead(), waiting.calls_ahead(), later.calls_ahead())
+            if positions == (0, 1, 2):
+                break
+            await asyncio.sleep(0.1)
+        assert positions == (0, 1, 2), positions
     finally:
         for line in (waiting, emergency, later):
             await line.close()

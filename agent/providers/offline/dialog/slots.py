@@ -55,7 +55,9 @@ class Slots:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def _digits_from_words(text: str) -> str:
+def digits_from_words(text: str) -> str:
+    """Spoken digit runs as digits: "three one two" -> "312 "."""
+
     def _join(match: re.Match[str]) -> str:
         words = re.findall(r"[a-z]+", match.group(0).lower())
         return "".join(_NUMBER_WORDS[w] for w in words) + " "
@@ -114,7 +116,7 @@ def _date(text: str, now: dt.datetime) -> dt.date | None:
 
 def extract_slots(text: str, *, now: dt.datetime) -> Slots:
     slots = Slots()
-    normalised = _digits_from_words(text)
+    normalised = digits_from_words(text)
     slots.phone, rest = _phone(normalised)
     if explicit := _EXPLICIT_ID.search(rest):
         slots.reference = explicit.group(1).upper()
