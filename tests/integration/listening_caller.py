@@ -90,15 +90,21 @@ class ListeningCaller:
         ended_perf = await self._mic.speak(synthesize(text).samples)
         return time.time() - (time.perf_counter() - ended_perf)
 
-    async def reply_to(self, text: str, timeout: float = 20.0) -> str:
-        """Says `text` and returns the agent's next sentence."""
-        before = len(self.agent_said)
+    async def reply_to(self, text: str, timeout: float = 20.0, quiet: float = 1.5) -> str:
+        """Says `text` and returns the agent's reply: every sentence it says after our speech
+        ends, until it has said nothing more for `quiet` seconds (a reply may be several segments)."""
         await self.say(text)
+        before = len(self.agent_said)  # segments of earlier prompts may still arrive during our speech
         deadline = time.monotonic() + timeout
-        while len(self.agent_said) == before and time.monotonic() < deadline:
+        last_count, last_change = before, time.monotonic()
+        while time.monotonic() < deadline:
+            if len(self.agent_said) != last_count:
+                last_count, last_change = len(self.agent_said), time.monotonic()
+            elif last_count > before and time.monotonic() - last_change >= quiet:
+                break
             await asyncio.sleep(0.05)
         assert len(self.agent_said) > before, f"no reply to {text!r}"
-        return self.agent_said[before][1]
+        return " ".join(said for _, said in self.agent_said[before:])
 
     def said_text(self) -> str:
         return " ".join(text for _, text in self.agent_said)

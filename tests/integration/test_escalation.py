@@ -139,7 +139,7 @@ async def test_decline_then_no_answer_takes_a_voicemail_with_one_callback(
                 await caller.reply_to("No, that is wrong.")
                 await asyncio.sleep(1.0)
         else:
-            raise AssertionError(f"the number was never heard right: {caller.agent_heard}")
+            raise AssertionError(f"the number was never heard right: {caller.said_text()!r}")
         await caller.say("Yes, that is right.")
         stored_at = await caller.wait_for_text("will call you at", timeout=20)
     finally:
