@@ -69,6 +69,8 @@ class CallReport:
     room: str
     greeting_text: str = ""
     greeting_ms: float | None = None
+    greeted_by: str = ""
+    """Identity of the participant first heard: the agent, or the waiting line when every agent was busy."""
     turns: list[TurnReport] = field(default_factory=list)
 
     @property
@@ -89,7 +91,7 @@ class CallReport:
     def to_json(self) -> dict[str, object]:
         return {
             "room": self.room,
-            "greeting": {"text": self.greeting_text, "ms": self.greeting_ms},
+            "greeting": {"text": self.greeting_text, "ms": self.greeting_ms, "by": self.greeted_by},
             "turns": [asdict(turn) for turn in self.turns],
             "round_trip": self.round_trip_summary(),
             "answered_all": self.answered_all,
@@ -114,6 +116,9 @@ class _Microphone:
         self.source = rtc.AudioSource(SAMPLE_RATE, 1, queue_size_ms=FRAME_MS * 2)
         self._pending: list[np.ndarray] = []
         self._speech_done = asyncio.Event()
+        self._speech_starting = False
+        self.first_speech_sample_at: float | None = None
+        """When the first sample of the latest speech left, as a perf_counter time."""
         self.last_speech_sample_at: float | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -123,6 +128,7 @@ class _Microphone:
     async def speak(self, samples: np.ndarray) -> float:
         """Queue speech and return when its last sample left, as a perf_counter time."""
         self._speech_done.clear()
+        self._speech_starting = True
         padded = np.concatenate([samples, np.zeros((-samples.size) % SAMPLES_PER_FRAME, np.int16)])
         self._pending = list(padded.reshape(-1, SAMPLES_PER_FRAME))
         await self._speech_done.wait()
@@ -137,6 +143,11 @@ class _Microphone:
             chunk = self._pending.pop(0) if speaking else silence
             frame = rtc.AudioFrame(chunk.tobytes(), SAMPLE_RATE, 1, SAMPLES_PER_FRAME)
             await self.source.capture_frame(frame)
+            if speaking and self._speech_starting:
+                self._speech_starting = False
+                self.first_speech_sample_at = (
+                    time.perf_counter() + self.source.queued_duration - FRAME_MS / 1000
+                )
             if speaking and not self._pending:
                 # the last sample is sent when the source's queue drains, not when it was queued
                 self.last_speech_sample_at = time.perf_counter() + self.source.queued_duration
@@ -156,14 +167,16 @@ class _AgentEar:
 
     def __init__(self) -> None:
         self.onsets: list[float] = []
+        self.speakers: list[str] = []
+        """Who each onset came from (participant identity), in step with `onsets`."""
         self.last_audible_at: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
-    def attach(self, track: rtc.Track) -> None:
+    def attach(self, track: rtc.Track, identity: str = "") -> None:
         stream = rtc.AudioStream(track, sample_rate=SAMPLE_RATE, num_channels=1)
-        self._tasks.append(asyncio.create_task(self._listen(stream)))
+        self._tasks.append(asyncio.create_task(self._listen(stream, identity)))
 
-    async def _listen(self, stream: rtc.AudioStream) -> None:
+    async def _listen(self, stream: rtc.AudioStream, identity: str = "") -> None:
         async for event in stream:
             arrived_at = time.perf_counter()
             samples = np.frombuffer(event.frame.data, dtype=np.int16)
@@ -174,6 +187,7 @@ class _AgentEar:
             heard_at = arrived_at - (samples.size - onset) / SAMPLE_RATE
             if self.last_audible_at is None or heard_at - self.last_audible_at > REPLY_DONE_SILENCE_S:
                 self.onsets.append(heard_at)
+                self.speakers.append(identity)
             self.last_audible_at = arrived_at
 
     def first_onset_after(self, instant: float) -> float | None:
@@ -272,7 +286,7 @@ async def place_call(
             track.kind == rtc.TrackKind.KIND_AUDIO
             and participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
         ):
-            ear.attach(track)
+            ear.attach(track, participant.identity)
 
     async def _read_segment(reader: rtc.TextStreamReader) -> None:
         text = await reader.read_all()
@@ -304,6 +318,8 @@ async def place_call(
         if greeting_at is None:
             return report
         report.greeting_ms = round((greeting_at - joined_at) * 1000, 1)
+        if greeting_at in ear.onsets:
+            report.greeted_by = ear.speakers[ear.onsets.index(greeting_at)]
         await ear.wait_until_quiet(timeout)
         await asyncio.sleep(0.3)  # let the greeting's final transcript segment arrive
         report.greeting_text = transcripts.since(joined_at, heard=False)

@@ -1,4 +1,4 @@
-"""The `voice-agent` command line: dev, worker, call, operator, callbacks, bench, traces and data."""
+"""The `voice-agent` command line: dev, worker, call, operator, sip, callbacks, bench, traces and data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from agent.config import ConfigError, Settings, load_settings
+from evals.load.cli_args import add_load_parser
 
 EXIT_USAGE = 2
 
@@ -59,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = commands.add_parser("dev", help="run the local stack: LiveKit server and worker")
     dev.add_argument("--no-setup", action="store_true", help="do not run `make setup` first")
+    dev.add_argument(
+        "--sip",
+        action="store_true",
+        help="also run Redis and livekit-sip, provision the trunk, print the SIP URI",
+    )
+
+    web_help = "run the token service alone: call page, operator console, POST /api/token (docs/web.md)"
+    commands.add_parser("web", help=web_help, description=web_help)
 
     worker = commands.add_parser("worker", help="run the worker alone")
     worker.add_argument(
@@ -99,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     operator.add_argument("--once", action="store_true", help="exit after one transfer ends")
     operator.add_argument("--json", action="store_true", help="print one JSON report at exit")
     operator.add_argument("--url", help="LiveKit URL (default: LIVEKIT_URL)")
+
+    sip = commands.add_parser("sip", help="telephony through livekit-sip (docs/sip.md)")
+    sip_actions = sip.add_subparsers(dest="sip", required=True, parser_class=_Parser)
+    sip_setup = sip_actions.add_parser(
+        "setup", help="create or update the inbound trunk, dispatch rule and outbound trunk (idempotent)"
+    )
+    sip_setup.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+    sip_setup.add_argument("--json", action="store_true", help="print the changes as JSON")
+    sip_setup.add_argument("--url", help="LiveKit URL (default: LIVEKIT_URL)")
 
     callbacks = commands.add_parser("callbacks", help="the scheduled callbacks, for the back office")
     callbacks.add_argument("--json", action="store_true", help="print JSON")
@@ -144,7 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench_testset = bench_kinds.add_parser("testset", help="generate the speech test set")
     bench_testset.add_argument("directory", type=Path)
     bench_testset.add_argument("--limit", type=int, default=None, help="at most this many clips")
-    for sub in (bench_stt, bench_tts, bench_dialog):
+    add_load_parser(bench_kinds)
+    bench_turns = bench_kinds.add_parser(
+        "turns", help="turn taking at a WebRTC caller's ear: end of turn, barge-in, backchannels"
+    )
+    bench_turns.add_argument("--calls", type=int, default=9, help="calls to place (4 events each)")
+    bench_turns.add_argument("--seed", type=int, default=7, help="orders the events")
+    bench_turns.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a worker setting, e.g. ENDPOINTING_MIN_DELAY_S=0.2",
+    )
+    bench_turns.add_argument("--out", type=Path, default=None, help="results folder (default: evals/results)")
+    for sub in (bench_stt, bench_tts, bench_dialog, bench_turns):
         sub.add_argument("--json", action="store_true", help="JSON output (the default; kept for clarity)")
     return parser
 
@@ -169,6 +201,14 @@ def _run_bench(args: argparse.Namespace) -> int:
             from evals.bench_stt import run as run_stt
 
             result = run_stt(args.directory, progress=_progress)
+        elif args.bench == "load":
+            from evals.bench_load import run_command as run_load
+
+            result = run_load(args, progress=_progress)
+        elif args.bench == "turns":
+            from evals.bench_turns import run_command as run_turns
+
+            result = run_turns(args, progress=_progress)
         elif args.bench == "dialog":
             from evals.bench_dialog import run as run_dialog
 
@@ -216,7 +256,16 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "dev":
         from agent.dev import run_dev
 
-        raise SystemExit(run_dev(_settings(), run_setup=not args.no_setup))
+        raise SystemExit(run_dev(_settings(), run_setup=not args.no_setup, sip=args.sip))
+    elif args.command == "sip":
+        from agent.telephony.setup_command import run_sip_setup
+
+        overrides = {"livekit_url": args.url} if args.url else {}
+        raise SystemExit(run_sip_setup(_settings(**overrides), dry_run=args.dry_run, as_json=args.json))
+    elif args.command == "web":
+        from web.server import run_web
+
+        raise SystemExit(run_web(_settings()))
     elif args.command == "operator":
         from agent.operator import OperatorError, OperatorOptions, run_operator_command
 

@@ -16,6 +16,7 @@ DEV_API_KEY = "devkey"
 DEV_API_SECRET = "local-dev-secret-0123456789abcdefghij"  # noqa: S105 - loopback dev key
 
 MIN_SECRET_LENGTH = 32
+MIN_CONSOLE_SECRET_LENGTH = 12
 
 
 class ConfigError(Exception):
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     openai_llm_model: str = "gpt-4.1-mini"
     openai_tts_model: str = "gpt-4o-mini-tts"
     openai_tts_voice: str = "ash"
+    deepgram_base_url: str = ""
+    """Deepgram streaming endpoint (e.g. a stand-in's http://127.0.0.1:PORT/v1/listen); empty: Deepgram's own."""
+    openai_base_url: str = ""
+    """OpenAI API base (e.g. a stand-in's http://127.0.0.1:PORT/v1); empty: OpenAI's own."""
 
     greeting: Annotated[str, Field(min_length=1, max_length=400)] = (
         "Thanks for calling Northside Home Services. How can I help you today?"
@@ -55,14 +60,26 @@ class Settings(BaseSettings):
     0 turns it off, so a caller can interrupt the greeting; browsers and phones cancel echo themselves."""
     endpointing_min_delay_s: Annotated[float, Field(ge=0.0, le=5.0)] = 0.3
     """Silence after speech before the turn may end, when the turn model is confident."""
-    endpointing_max_delay_s: Annotated[float, Field(ge=0.1, le=10.0)] = 0.6
-    """Longest wait for the caller to go on when the turn model thinks they will."""
+    endpointing_max_delay_s: Annotated[float, Field(ge=0.1, le=10.0)] = 1.6
+    """Wait after speech when the caller has not finished ("for...", "um", half a phone number):
+    longer than the pauses people make between groups of digits (docs/turn-taking.md)."""
+    interruption_min_speech_s: Annotated[float, Field(ge=0.0, le=2.0)] = 0.06
+    """Caller speech over the agent that pauses its reply; short, because a paused reply resumes."""
+    false_interruption_resume_s: Annotated[float, Field(ge=0.0, le=5.0)] = 0.02
+    """After the caller goes quiet with no words but an acknowledgement, the paused reply resumes this soon."""
+    acknowledgement_max_s: Annotated[float, Field(ge=0.1, le=5.0)] = 1.0
+    """Caller speech over a reply longer than this (VAD start to VAD end, ~0.2 s more than the voice)
+    is not an "uh-huh": the paused reply then waits for the caller's words instead of resuming in
+    their next breath."""
+    barge_in_vad_min_silence_s: Annotated[float, Field(ge=0.05, le=3.0)] = 0.12
+    """Silence that ends the caller's speech for turn taking: a paused reply resumes this soon
+    after an "uh-huh". The STT keeps VAD_MIN_SILENCE_S for the utterances it decodes."""
 
-    llm_first_token_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.8
+    llm_first_token_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.2
     """A primary LLM with no first token by then is failed over (hung-provider watchdog)."""
     llm_stall_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.0
     """Longest gap between LLM chunks before the stream is failed over."""
-    tts_first_audio_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.6
+    tts_first_audio_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.0
     """A primary TTS with no audio by then is failed over."""
     stt_response_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.8
     """A primary STT that hears speech but sends nothing for this long is failed over."""
@@ -85,6 +102,16 @@ class Settings(BaseSettings):
     """Calls this worker runs at once; the next is refused so LiveKit offers it to another worker."""
     worker_num_idle_processes: Annotated[int, Field(ge=0, le=256)] | None = None
     """Job processes kept warm (models loaded) for a burst; unset means WORKER_MAX_CALLS."""
+    queue_max_calls: Annotated[int, Field(ge=0, le=256)] = 16
+    """Calls beyond WORKER_MAX_CALLS that wait in line on this worker (hold audio, then the next free
+    agent) instead of being dropped by the server; 0 turns the line off. Each costs a room connection
+    and an audio track in the worker's main process, no job process."""
+    queue_retry_every_s: Annotated[float, Field(ge=0.5, le=60.0)] = 2.0
+    """How often the first call in line asks the server for an agent when no slot freed on this
+    worker (one may have freed on another worker)."""
+    worker_job_executor: Literal["process", "thread"] = "process"
+    """Where each call runs: its own job process (isolated; ~0.5 GB of models each), or a thread of the
+    worker (the prewarm still runs once per call, so models still load per call; docs/capacity.md)."""
     worker_drain_timeout_s: Annotated[int, Field(ge=1, le=86_400)] = 600
     """On SIGTERM: how long active calls may run on before the worker exits anyway."""
     worker_http_port: Annotated[int, Field(ge=0, le=65_535)] = 8081
@@ -116,6 +143,47 @@ class Settings(BaseSettings):
     transfer_agent_stays: bool = False
     """After the handover line the agent stays in the room, silent (True), or leaves it (False)."""
 
+    web_host: str = "127.0.0.1"
+    """Where the token service listens (the demo page, the console and POST /api/token; docs/web.md)."""
+    web_port: Annotated[int, Field(ge=0, le=65_535)] = 8080
+    """The token service's port; 0 picks a free one."""
+    web_livekit_url: str = ""
+    """The LiveKit URL handed to browsers (server_url), when they reach the server by another address than
+    LIVEKIT_URL; empty: LIVEKIT_URL."""
+    web_token_ttl_s: Annotated[int, Field(ge=30, le=3600)] = 300
+    """How long a browser caller's token may be used to join: it only gates the first connection."""
+    web_allowed_origins: str = ""
+    """Pages on other origins that may ask for tokens, comma-separated (https://shop.example.com);
+    the service's own origin always may; "*" allows any."""
+    web_rate_limit_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 10
+    """Token requests one client IP may make a minute (bursts up to this many); the rest get 429."""
+    web_trust_forwarded_for: bool = False
+    """Take the client IP from X-Forwarded-For (only behind your own reverse proxy)."""
+    operator_console_secret: SecretStr | None = None
+    """The shared secret people type to sign in to the web operator console; empty turns the console off."""
+
+    # --- telephony (docs/sip.md); `voice-agent sip setup` provisions these on the server
+    sip_numbers: str = ""
+    """Numbers the inbound trunk answers for, comma-separated (E.164); empty: any number."""
+    sip_allowed_addresses: str = "127.0.0.1/32"
+    """Source addresses (IPs or CIDRs, comma-separated) that may send calls into the inbound trunk."""
+    sip_auth_username: str = ""
+    """Digest auth the inbound trunk demands of callers; empty: none (addresses alone)."""
+    sip_auth_password: SecretStr = SecretStr("")
+    sip_outbound_address: str = ""
+    """host[:port] of the SIP provider or PBX that places transfer legs to phones; empty: no outbound trunk."""
+    sip_outbound_number: str = ""
+    """Caller ID our outbound legs present (E.164)."""
+    sip_outbound_auth_username: str = ""
+    sip_outbound_auth_password: SecretStr = SecretStr("")
+    sip_operator_phones: str = ""
+    """People reachable by phone for warm transfers, "alice:+13125550100,bob:sip:bob@pbx"; tried after
+    the operators signed in to the lobby."""
+    sip_cold_transfer_to: str = ""
+    """When set (tel:+1... or sip:...), SIP callers are handed over by SIP REFER instead of a warm transfer."""
+    sip_port: Annotated[int, Field(ge=1, le=65_535)] = 5060
+    """Port `voice-agent dev --sip` runs livekit-sip on (UDP and TCP, loopback)."""
+
     traces_path: Path | None = None
     """JSON-lines span file; defaults to DATA_DIR/traces/spans.jsonl."""
     budgets_path: Path | None = None
@@ -144,6 +212,45 @@ class Settings(BaseSettings):
         parsed = urlparse(value)
         if parsed.scheme not in {"ws", "wss", "http", "https"} or not parsed.hostname:
             raise ValueError("must look like ws://host:port (ws, wss, http or https)")
+        try:
+            parsed.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise ValueError("has a malformed port") from exc
+        return value
+
+    @field_validator("web_livekit_url")
+    @classmethod
+    def _check_web_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and urlparse(value).scheme not in {"ws", "wss", "http", "https"}:
+            raise ValueError("must look like wss://host:port, or be empty for LIVEKIT_URL")
+        return value
+
+    @field_validator("web_allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: str) -> str:
+        for origin in filter(None, (o.strip() for o in value.split(","))):
+            parsed = urlparse(origin)
+            if origin != "*" and (parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path):
+                raise ValueError(f"{origin!r} is not an origin like https://shop.example.com")
+        return value
+
+    @field_validator("operator_console_secret")
+    @classmethod
+    def _check_console_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_CONSOLE_SECRET_LENGTH:
+            raise ValueError(f"is too short: at least {MIN_CONSOLE_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("deepgram_base_url", "openai_base_url")
+    @classmethod
+    def _check_provider_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        parsed = urlparse(value)
+        if parsed.scheme not in {"http", "https", "ws", "wss"} or not parsed.hostname:
+            raise ValueError("must be an http(s):// or ws(s):// URL, or empty for the vendor's default")
         try:
             parsed.port  # noqa: B018 - raises on a malformed port
         except ValueError as exc:
@@ -183,6 +290,7 @@ class Settings(BaseSettings):
         "traces_path",
         "budgets_path",
         "worker_num_idle_processes",
+        "operator_console_secret",
         mode="before",
     )
     @classmethod
@@ -226,6 +334,31 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL when BUSINESS_BACKEND=http")
         return self
 
+    @field_validator("sip_outbound_number")
+    @classmethod
+    def _check_outbound_number(cls, value: str, info: ValidationInfo) -> str:
+        # the server refuses an outbound trunk without a number to present as caller ID
+        if info.data.get("sip_outbound_address") and not value.strip():
+            raise ValueError("needed when SIP_OUTBOUND_ADDRESS is set (the caller ID of our legs)")
+        return value.strip()
+
+    @field_validator("sip_operator_phones")
+    @classmethod
+    def _check_operator_phones(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            name, _, number = entry.partition(":")
+            if not name.strip() or not number.strip():
+                raise ValueError(f"{entry!r}: expected NAME:NUMBER, e.g. alice:+13125550100")
+        return value
+
+    @field_validator("sip_auth_password")
+    @classmethod
+    def _check_sip_auth(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        # livekit-sip skips digest auth when either half is empty: half a pair would silently open the trunk
+        if bool(info.data.get("sip_auth_username")) != bool(value.get_secret_value()):
+            raise ValueError("set together with SIP_AUTH_USERNAME, or neither")
+        return value
+
     @property
     def traces_file(self) -> Path:
         return (self.traces_path or self.data_dir / "traces" / "spans.jsonl").expanduser()
@@ -245,6 +378,11 @@ class Settings(BaseSettings):
     def voicemail_dir(self) -> Path:
         """Recorded voicemail messages; the caller's words stay here, never in logs or spans."""
         return self.data_dir / "voicemail"
+
+    @property
+    def browser_livekit_url(self) -> str:
+        """The server URL browsers connect to."""
+        return self.web_livekit_url or self.livekit_url
 
     @property
     def uses_cloud_stt(self) -> bool:

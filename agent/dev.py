@@ -25,6 +25,8 @@ from agent.livekit_server import (
     port_is_free,
     server_binary,
 )
+from agent.telephony.dev_sip import SIP_SETUP_SCRIPT, finish_sip_side, start_sip_side
+from web.dev_web import start_web
 
 STOP_GRACE_S = {"worker": 15.0, "server": 3.0}
 """The worker gets time to end its calls; the server only waits for rooms the worker just left."""
@@ -95,7 +97,7 @@ def _local_keys() -> tuple[str, str]:
     return str(key), str(secret)
 
 
-async def _run_tree(settings: Settings) -> int:
+async def _run_tree(settings: Settings, *, sip: bool = False) -> int:
     ports = default_ports()
     if not port_is_free(ports.signal):
         raise ServerSetupError(f"port {ports.signal} is in use; is another `voice-agent dev` running?")
@@ -114,12 +116,19 @@ async def _run_tree(settings: Settings) -> int:
     children: list[_Child] = []
     exit_code = 0
     try:
-        server = await _spawn("server", [str(server_binary()), "--config", str(CONFIG_PATH)], env)
+        server_argv = [str(server_binary()), "--config", str(CONFIG_PATH)]
+        if sip:  # Redis first: the server needs it for SIP (agent/telephony/dev_sip.py)
+            server_argv = await start_sip_side(settings, ports, env, _spawn, children)
+        server = await _spawn("server", server_argv, env)
         children.append(server)
         await _wait_for_server(ports.signal, server)
         worker = await _spawn("worker", [sys.executable, "-m", "agent.cli", "worker", "dev"], env)
         children.append(worker)
         _say(f"LiveKit server on {ports.url}; worker registering as '{settings.agent_name}'")
+        for line in await start_web(settings, env, _spawn, children):
+            _say(line)
+        if sip:
+            _say(await finish_sip_side(settings, ports, env, _spawn, children))
         _say("talk to the agent from another terminal:  .venv/bin/voice-agent call --say 'hello'")
         _say(
             f"spans go to {settings.traces_file}; review them with: .venv/bin/voice-agent traces review {settings.traces_file}"
@@ -142,7 +151,7 @@ async def _run_tree(settings: Settings) -> int:
     return exit_code
 
 
-def run_dev(settings: Settings, *, run_setup: bool) -> int:
+def run_dev(settings: Settings, *, run_setup: bool, sip: bool = False) -> int:
     if run_setup:
         try:
             server_binary()
@@ -151,7 +160,9 @@ def run_dev(settings: Settings, *, run_setup: bool) -> int:
             if subprocess.call(["make", "-C", str(REPO_ROOT), "setup"]) != 0:
                 return 1
     try:
-        return asyncio.run(_run_tree(settings))
+        if sip and subprocess.call(["bash", str(SIP_SETUP_SCRIPT)]) != 0:
+            return 1
+        return asyncio.run(_run_tree(settings, sip=sip))
     except ServerSetupError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return 1

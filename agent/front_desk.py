@@ -12,6 +12,7 @@ from livekit.agents import Agent, AgentSession, ModelSettings, llm, stt
 from agent.escalation.watcher import confidence_of_finals
 from agent.leading_silence import tts_node_without_leading_silence
 from agent.telemetry.fillers import llm_node_with_filler
+from agent.turns.backchannel_filter import hold_backchannels
 from tools.front_desk_tools import BusinessContext, FrontDeskTools
 
 INSTRUCTIONS = (
@@ -65,8 +66,12 @@ class FrontDesk(FrontDeskTools, Agent):
         self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
     ) -> AsyncIterable[stt.SpeechEvent | str] | None:
         events = Agent.default.stt_node(self, audio, model_settings)
+        if events is None:
+            return None
+        # "uh-huh" over a reply must not end it (agent/turns/backchannel_filter.py)
+        events = hold_backchannels(events, self.session)
         # a final the STT was unsure of is a failed turn for the escalation policy
-        return None if events is None else confidence_of_finals(events, self.session.userdata)
+        return confidence_of_finals(events, self.session.userdata)
 
     def tts_node(
         self, text: AsyncIterable[str], model_settings: ModelSettings

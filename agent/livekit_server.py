@@ -66,9 +66,11 @@ def free_ports(udp_span: int = 20) -> ServerPorts:
     return ServerPorts(free_tcp_port(), free_tcp_port(), udp_start, udp_start + udp_span - 1)
 
 
-def config_for(ports: ServerPorts | None = None) -> str:
-    """livekit.yaml, with its ports replaced when `ports` is given."""
+def config_for(ports: ServerPorts | None = None, *, redis_address: str | None = None) -> str:
+    """livekit.yaml, with its ports replaced when `ports` is given, and Redis when SIP needs it."""
     config = yaml.safe_load(CONFIG_PATH.read_text())
+    if redis_address is not None:
+        config["redis"] = {"address": redis_address}  # livekit-sip reaches the server over Redis
     if ports is not None:
         config["port"] = ports.signal
         config["rtc"]["tcp_port"] = ports.rtc_tcp
@@ -83,12 +85,14 @@ def default_ports() -> ServerPorts:
     return ServerPorts(config["port"], rtc["tcp_port"], rtc["port_range_start"], rtc["port_range_end"])
 
 
-def start_server(ports: ServerPorts, *, output: IO[bytes] | int | None = None) -> subprocess.Popen[bytes]:
+def start_server(
+    ports: ServerPorts, *, output: IO[bytes] | int | None = None, redis_address: str | None = None
+) -> subprocess.Popen[bytes]:
     binary = server_binary()
     if not port_is_free(ports.signal):
         raise ServerSetupError(f"port {ports.signal} is already in use; is another LiveKit server running?")
     return subprocess.Popen(
-        [str(binary), "--config-body", config_for(ports)],
+        [str(binary), "--config-body", config_for(ports, redis_address=redis_address)],
         stdout=output,
         stderr=subprocess.STDOUT,
         start_new_session=True,

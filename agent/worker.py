@@ -6,8 +6,7 @@ import asyncio
 import logging
 import time
 
-from livekit import rtc
-from livekit.agents import AgentServer, AgentSession, JobContext, JobProcess
+from livekit.agents import AgentServer, AgentSession, JobContext, JobExecutorType, JobProcess
 from livekit.agents.voice.room_io import RoomOptions
 from livekit.plugins import silero
 
@@ -18,6 +17,9 @@ from agent.escalation.policy import EscalationPolicy
 from agent.escalation.transfer import EscalationDeps, TransferDesk
 from agent.escalation.watcher import watch_llm_failover, watch_turns
 from agent.front_desk import FrontDesk
+from agent.overflow.held_call import is_handoff
+from agent.overflow.hold_audio import ANSWERED_AFTER_WAITING
+from agent.overflow.rescue import is_rescue, keep_alive
 from agent.providers.factory import Providers, build_providers
 from agent.providers.offline.dialog import slots as dialog_slots
 from agent.providers.offline.sphinx_partials import SphinxPartials
@@ -27,6 +29,7 @@ from agent.telemetry import setup as telemetry_setup
 from agent.telemetry.call_telemetry import CallTelemetry, observe_call
 from agent.telemetry.logs import install_job_filter
 from agent.telemetry.redaction import Redactor, set_redactor
+from agent.telephony.phone_call import is_phone_caller, start_phone_call
 from tools.business import TOOL_METRICS, build_backend, build_business
 from tools.front_desk_tools import FILLER
 
@@ -35,10 +38,13 @@ logger = logging.getLogger("voice_agent.worker")
 
 def prewarm(proc: JobProcess) -> None:
     """Load every model once per job process, before any call is assigned to it."""
-    import livekit.local_inference as local_inference
     from livekit.agents.tokenize.basic import hyphenate_word
 
     settings = load_settings()
+    if settings.uses_cloud_stt or settings.uses_cloud_llm_and_tts:
+        # imported on a call's first use, the cloud plugins blocked its event loop for 1-6.7 s,
+        # and the greeting's first TTS request missed its watchdog and went to the offline voice
+        import agent.providers.cloud  # noqa: F401
     backend = build_backend(settings)
     known_names = getattr(backend, "customer_names", ())  # the CRM backend has no bulk name list
     set_redactor(Redactor(known_names, enabled=settings.redact_pii))
@@ -47,7 +53,7 @@ def prewarm(proc: JobProcess) -> None:
     telemetry_setup.setup_tracing(settings)
     telemetry_setup.setup_metrics()
     proc.userdata["vad"] = silero.VAD.load(min_silence_duration=settings.vad_min_silence_s)
-    local_inference.init_eot()  # the turn detector's v1-mini weights
+    # no v1-mini weights: the session's turn detector reads the caller's words (agent/turns/)
     proc.userdata["whisper"] = load_whisper_model()
     proc.userdata["sphinx"] = SphinxPartials()
     # the transcript synchronizer builds its hyphenation table on first use: 75 ms on the event
@@ -79,7 +85,9 @@ async def entrypoint(ctx: JobContext) -> None:
     )
     session = build_session(settings, providers, vad_model=vad_model, call_state=call_state)
     telemetry = _observe(ctx, session, call_state, settings, providers=providers)
-    front_desk = FrontDesk(greeting=settings.greeting, business=business)
+    # a call that waited in line was already welcomed: it hears that it is through, not a second welcome
+    greeting = _greeting_for(ctx.job.metadata, settings)
+    front_desk = FrontDesk(greeting=greeting, business=business)
     _escalate_through(
         session, call_state, settings, front_desk, fillers=[telemetry.budgets.actions.filler_text]
     )
@@ -94,11 +102,34 @@ async def entrypoint(ctx: JobContext) -> None:
         )
     telemetry.attach_media()
     await ctx.connect()
+    heartbeat = asyncio.create_task(keep_alive(ctx.room.local_participant))  # agent/overflow/rescue.py
+
+    async def _stop_heartbeat(_reason: str = "") -> None:
+        heartbeat.cancel()
+
+    ctx.add_shutdown_callback(_stop_heartbeat)
     caller = await ctx.wait_for_participant()
-    if caller.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP:
-        call_state.transport = "sip"
-        call_state.caller_phone = caller.attributes.get("sip.phoneNumber") or None
+    if is_phone_caller(caller):  # caller ID, keypad, cold transfer, hang-up: agent/telephony/phone_call.py
+
+        async def _end_call() -> None:
+            await ctx.delete_room()
+            ctx.shutdown(reason="the caller hung up")
+
+        start_phone_call(ctx.room, caller, session, call_state, settings, end_call=_end_call)
         telemetry.observer.spans.call_span.set_attribute("voice.transport", "sip")
+
+
+RESCUED_GREETING = "Sorry about that, we got cut off. How can I help you?"
+"""Said by a new agent to a call whose agent died mid-call (agent/overflow/rescue.py)."""
+
+
+def _greeting_for(job_metadata: str, settings: Settings) -> str:
+    """A call taken over from the waiting line or from a dead agent is not welcomed twice."""
+    if is_handoff(job_metadata):
+        return ANSWERED_AFTER_WAITING
+    if is_rescue(job_metadata):
+        return RESCUED_GREETING
+    return settings.greeting
 
 
 def _observe(
@@ -143,9 +174,14 @@ def _escalate_through(
 
 
 def build_server(settings: Settings) -> AgentServer:
+    if settings.uses_cloud_stt or settings.uses_cloud_llm_and_tts:
+        # livekit plugins register on import and only on a main thread: here for the thread
+        # executor, whose prewarm runs on a worker thread (the process executor's prewarm imports too)
+        import agent.providers.cloud  # noqa: F401
     # load is this worker's calls against WORKER_MAX_CALLS, not the machine's CPU (agent/capacity.py)
     server = CapacityServer(
         CallCapacity(settings.worker_max_calls),
+        settings=settings,
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value(),
@@ -154,6 +190,7 @@ def build_server(settings: Settings) -> AgentServer:
         drain_timeout=settings.worker_drain_timeout_s,
         port=settings.worker_http_port,
         setup_fnc=prewarm,
+        job_executor_type=JobExecutorType(settings.worker_job_executor),
         initialize_process_timeout=60.0,
     )
     server.rtc_session(entrypoint, agent_name=settings.agent_name)

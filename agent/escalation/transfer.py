@@ -25,6 +25,7 @@ from agent.escalation.human_line import HumanLine, Operator, Outcome
 from agent.escalation.packet import build_packet, spoken_brief
 from agent.escalation.policy import Escalation
 from agent.livekit_api import OPERATOR_ROLE_ATTRIBUTE, call_room_token
+from agent.telephony.phone_offers import offer_phones
 from tools.backend import Backend
 
 logger = logging.getLogger("voice_agent.escalation")
@@ -37,6 +38,9 @@ HOLD_MESSAGE = "I'm connecting you to someone from our team now. Please hold for
 EMERGENCY_HOLD_MESSAGE = "I'm connecting you to our emergency line now. Please stay on the line."
 HOLD_UPDATE = "Thanks for holding. I'm still trying to reach someone for you."
 HANDOVER = "You're through to {name} from our team, who has the details of your call."
+HOLD_ATTRIBUTE = "voice.hold"
+"""On the agent in the caller's room while the caller is held for a person: a web caller's page shows
+"transferring" (docs/web.md). Cleared when the person is through or the call goes to voicemail."""
 
 
 @dataclass
@@ -88,6 +92,14 @@ def record_attempt(state: CallState, attempt: TransferAttempt, span: trace.Span)
     )
 
 
+async def _mark_hold(on: bool) -> None:
+    try:
+        room = get_job_context().room
+        await room.local_participant.set_attributes({HOLD_ATTRIBUTE: "transfer" if on else ""})
+    except Exception:  # no job (unit tests), or the room is gone: nobody left to show it to
+        logger.debug("could not mark the hold", exc_info=True)
+
+
 class TransferDesk(Agent):
     """The call while it goes to a person: the caller is held, never in dead air, and the agent
     says it is connecting only once someone is actually there to be offered the call."""
@@ -109,6 +121,7 @@ class TransferDesk(Agent):
             {"trigger": self._escalation.trigger.value, "emergency": self._escalation.emergency},
         )
         self.session.input.set_audio_enabled(False)  # on hold: nothing the caller says starts a reply
+        await _mark_hold(True)
         self._task = asyncio.create_task(self._run(), name="transfer")
         self.session.on("close", self._on_session_close)
         with contextlib.suppress(RuntimeError):
@@ -120,6 +133,7 @@ class TransferDesk(Agent):
 
     async def on_exit(self) -> None:
         await self._stop_hold()
+        await _mark_hold(False)
 
     # --- the flow ---------------------------------------------------------------------
 
@@ -138,7 +152,7 @@ class TransferDesk(Agent):
         except (api.TwirpError, aiohttp.ClientError, OSError) as exc:
             logger.warning("the operator lobby is unreachable", extra={"reason": str(exc)[:120]})
             reachable = False
-        if not reachable:
+        if not reachable and not settings.sip_operator_phones:  # phones: agent/telephony/phone_offers.py
             return self._to_voicemail("nobody_available")
 
         # somebody is signed in: the caller hears so at once, while the lobby is joined
@@ -152,6 +166,14 @@ class TransferDesk(Agent):
             updates = asyncio.create_task(self._hold_updates())
             # offers ring while the hold message plays: the human is found sooner
             answered = await self._offer_in_order(state, line)
+            if answered is None and settings.sip_operator_phones:
+                answered = await offer_phones(
+                    self.session,
+                    self._escalation,
+                    self._deps,
+                    synthesize=self._synthesize,
+                    stop_hold=self._stop_hold,
+                )
             await handle
         except asyncio.CancelledError:
             await self._caller_left(state)
@@ -235,6 +257,7 @@ class TransferDesk(Agent):
         except TimeoutError:
             return Outcome.FAILED, f"the operator did not join within {JOIN_WAIT_S:.0f} s"
         await self._stop_hold()
+        await _mark_hold(False)
         state.outcome = "transferred"
         await self.session.say(HANDOVER.format(name=operator.name), allow_interruptions=False)
         asyncio.get_running_loop().call_soon(self._after_handover)

@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
+from livekit.agents.types import NOT_GIVEN
 from livekit.plugins import deepgram, openai
 
 from agent.config import Settings
 
+DEEPGRAM_LISTEN_PATH = "/v1/listen"
+
+
+def deepgram_listen_url(base_url: str) -> str:
+    """DEEPGRAM_BASE_URL names the listen endpoint; a bare host (http://127.0.0.1:PORT) gets its path."""
+    return base_url.rstrip("/") + DEEPGRAM_LISTEN_PATH if urlparse(base_url).path in ("", "/") else base_url
+
 
 def deepgram_stt(settings: Settings) -> deepgram.STT:
     assert settings.deepgram_api_key is not None
+    # the plugin's base_url is a plain str with Deepgram's endpoint as default: pass it only when set
+    endpoint = (
+        {"base_url": deepgram_listen_url(settings.deepgram_base_url)} if settings.deepgram_base_url else {}
+    )
     return deepgram.STT(
         model=settings.deepgram_model,
         interim_results=True,
         api_key=settings.deepgram_api_key.get_secret_value(),
+        **endpoint,
     )
 
 
 def openai_llm(settings: Settings) -> openai.LLM:
     assert settings.openai_api_key is not None
-    return openai.LLM(model=settings.openai_llm_model, api_key=settings.openai_api_key.get_secret_value())
+    return openai.LLM(
+        model=settings.openai_llm_model,
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url or NOT_GIVEN,
+    )
 
 
 def openai_tts(settings: Settings) -> openai.TTS:
@@ -27,4 +46,5 @@ def openai_tts(settings: Settings) -> openai.TTS:
         model=settings.openai_tts_model,
         voice=settings.openai_tts_voice,
         api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url or NOT_GIVEN,
     )

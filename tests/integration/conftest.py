@@ -51,6 +51,7 @@ def launch_server(ports: ServerPorts | None = None) -> RunningServer:
 class RunningWorker:
     process: subprocess.Popen[str]
     agent_name: str
+    data_dir: str = ""
     lines: list[str] = field(default_factory=list)
     _reader: threading.Thread | None = None
 
@@ -107,7 +108,7 @@ def launch_worker(url: str, **env_overrides: str) -> RunningWorker:
         cwd=REPO_ROOT,
         start_new_session=True,
     )
-    worker = RunningWorker(process, agent_name)
+    worker = RunningWorker(process, agent_name, env["DATA_DIR"])
     worker.start_reading()
     return worker
 

@@ -13,10 +13,13 @@ from collections.abc import Iterator
 import pytest
 
 from agent.caller import place_call
+from agent.capacity import WAITING_LINE_ROLE
 from agent.config import load_settings
 from tests.integration.conftest import RunningServer, RunningWorker, launch_worker, settings_for
 
 GREETING_WITHIN_MS = 2000
+BURST_PAST_CAPACITY_BOUND_MS = 3500
+"""Eight calls set up at once on two cores: a loose regression bound, the target lives in the benchmark."""
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +72,22 @@ async def test_a_burst_up_to_capacity_is_greeted(
     assert len(greetings) == calls, f"{calls - len(greetings)} of {calls} calls were never answered"
     assert all("how can i help" in report.greeting_text.lower() for report in reports)
     assert greetings[-1] < GREETING_WITHIN_MS
+
+
+async def test_a_burst_past_capacity_is_answered_by_agents_then_the_waiting_line(
+    shared_server: RunningServer, default_worker: RunningWorker
+) -> None:
+    """8 calls at once on the default 4 slots: 4 agents greet, and 4 callers hear that they are
+    waiting in line; none is left in silence."""
+    defaults = load_settings(env_file=None)
+    calls = 2 * defaults.worker_max_calls
+    assert calls - defaults.worker_max_calls <= defaults.queue_max_calls
+    await asyncio.to_thread(_wait_until_idle, default_worker)
+    settings = settings_for(shared_server, default_worker)
+    reports = await asyncio.gather(*(place_call(settings, [], timeout=8) for _ in range(calls)))
+    greeted = sorted((report.greeting_ms or float("inf"), report.greeted_by) for report in reports)
+    print(f"burst of {calls}: {[(round(ms), who.split('-')[0]) for ms, who in greeted]}")
+    # the 2 s target is the benchmark's (bench load); this bound only catches a call left in silence
+    assert all(ms < BURST_PAST_CAPACITY_BOUND_MS for ms, _ in greeted), "a call was left in silence"
+    in_line = [who for _, who in greeted if who.startswith(WAITING_LINE_ROLE)]
+    assert len(in_line) == calls - defaults.worker_max_calls, greeted

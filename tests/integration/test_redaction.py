@@ -48,14 +48,19 @@ async def test_spoken_numbers_never_reach_logs_or_spans(shared_server: RunningSe
     )
     try:
         worker.wait_for_log("registered worker")
-        report = await place_call(
-            settings_for(shared_server, worker), [synthesize_utterance(s) for s in SAID], timeout=30
-        )
+        for _attempt in range(2):
+            # Whisper tiny on a loaded machine sometimes hears no digit run at all ("415. I'm
+            # fine, fine"); the test means something only when one was heard, so it calls again
+            report = await place_call(
+                settings_for(shared_server, worker), [synthesize_utterance(s) for s in SAID], timeout=30
+            )
+            heard = " ".join(turn.agent_heard for turn in report.turns)
+            if heard_a_number(heard):
+                break
         spans_text = traces.read_text() if wait_for_spans(traces, 1) else ""
     finally:
         worker.stop()
 
-    heard = " ".join(turn.agent_heard for turn in report.turns)
     # what the STT really wrote (tiny Whisper garbles long digit strings) and what was said
     needles = {run[:9] for run in number_runs(heard)} | {PHONE[-7:], CARD[:9]}
     # the test only means something if the agent really heard numbers

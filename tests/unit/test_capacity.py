@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from types import SimpleNamespace
 
@@ -92,6 +93,13 @@ def test_livekit_still_has_the_hooks_capacity_server_overrides() -> None:
     assert "self._get_effective_load()" in inspect.getsource(AgentServer._is_available)
     assert "self._get_effective_load()" in inspect.getsource(AgentServer._update_worker_status)
     assert "self._reserved_slots += 1" in inspect.getsource(AgentServer._answer_availability)
+    answer = inspect.getsource(AgentServer._answer_availability)
+    assert "self._is_available()" in answer  # our slot check gates the launch on a process
+    assert "self._pending_assignments[job_req.id] = wait_assignment" in answer  # the line's accept mirrors it
+    assert "await self._invoke_load_fnc()" in inspect.getsource(AgentServer._refresh_worker_load)
+    status = inspect.getsource(AgentServer._update_worker_status)
+    assert "self._previous_status" in status and "UpdateWorkerStatus(" in status
+    assert "async def _queue_msg" in inspect.getsource(AgentServer)
 
 
 def test_build_server_wires_the_capacity_and_warm_processes() -> None:
@@ -138,3 +146,81 @@ def test_a_launched_call_resizes_the_warm_pool_at_once() -> None:
     server._resize_warm_pool(object())
     assert targets == [1]
     assert "process_job_launched" in inspect.getsource(AgentServer.run)  # the event the resize follows
+
+
+class _Wire:
+    """What the server would receive: the worker's availability answers and status updates."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+
+    async def __call__(self, message: object) -> None:
+        self.sent.append(message)
+
+
+def _full_worker(*, line: int, waiting: int = 0) -> tuple[CapacityServer, _Wire]:
+    settings = load_settings(env_file=None, queue_max_calls=line)
+    server = _as_if_running(CapacityServer(CallCapacity(2), settings=settings), calls=2, being_set_up=0)
+    server._worker_load = 1.0
+    server._previous_status = None
+    server._pending_assignments = {}
+    for n in range(waiting):
+        server.line.join(f"AJ_waiting{n}")
+    wire = _Wire()
+    server._queue_msg = wire  # type: ignore[method-assign]
+    return server, wire
+
+
+def _request(job_id: str, metadata: str = "") -> object:
+    from livekit.protocol import agent
+
+    request = agent.AvailabilityRequest()
+    request.job.id = job_id
+    request.job.room.name = "call-room"
+    request.job.metadata = metadata
+    return request
+
+
+async def test_a_full_worker_with_room_in_line_stays_available_at_a_tiny_weight() -> None:
+    from agent.capacity import QUEUEING_LOAD
+
+    server, wire = _full_worker(line=2)
+    await server._update_worker_status()
+    update = wire.sent[-1].update_worker  # type: ignore[attr-defined]
+    assert update.status == 0  # WS_AVAILABLE: the server still offers it a call rather than drop it
+    assert abs(update.load - QUEUEING_LOAD) < 1e-6  # weight 1 - load: 1 in 1,000 against an idle worker
+
+
+async def test_a_full_worker_with_a_full_line_is_full() -> None:
+    server, wire = _full_worker(line=1, waiting=1)
+    await server._update_worker_status()
+    update = wire.sent[-1].update_worker  # type: ignore[attr-defined]
+    assert update.status == 1  # WS_FULL
+    assert update.load == 1.0
+
+
+async def test_a_call_beyond_the_slots_is_accepted_into_the_line() -> None:
+    server, wire = _full_worker(line=2)
+    server._agent_name = "voice-agent"
+    answering = asyncio.create_task(server._answer_availability(_request("AJ_beyond")))
+    await asyncio.sleep(0.01)
+    answer = wire.sent[-1].availability  # type: ignore[attr-defined]
+    assert answer.available and answer.participant_identity.startswith("waiting-line-")
+    assert answer.participant_attributes["voice.role"] == "waiting-line"
+    assert server.line.position("AJ_beyond") == 1
+    assert server.calls_in_progress() == 2  # no process slot was booked for it
+    answering.cancel()
+    await asyncio.gather(answering, return_exceptions=True)
+
+
+@pytest.mark.parametrize(
+    ("line", "waiting", "metadata"),
+    [(2, 2, ""), (2, 0, '{"voice.queue": {"waited_s": 4}}')],
+    ids=["the line is full", "a hand-off from a line needs a free slot"],
+)
+async def test_a_call_that_cannot_wait_here_is_refused(line: int, waiting: int, metadata: str) -> None:
+    server, wire = _full_worker(line=line, waiting=waiting)
+    await server._answer_availability(_request("AJ_refused", metadata))
+    answer = wire.sent[-1].availability  # type: ignore[attr-defined]
+    assert answer.job_id == "AJ_refused" and not answer.available
+    assert server.line.position("AJ_refused") is None

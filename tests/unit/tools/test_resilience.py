@@ -94,7 +94,7 @@ _step = st.tuples(
 )
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(_step, min_size=1, max_size=8))
 def test_no_duplicate_side_effects_over_random_sequences(
     store: SQLiteBackend, steps: list[tuple[int, str]]

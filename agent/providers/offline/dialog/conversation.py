@@ -13,6 +13,8 @@ from typing import Any
 
 from livekit.agents import llm
 
+from agent.telephony.caller_id import CALLER_ID_NOTE
+
 
 @dataclass
 class ToolOutcome:
@@ -31,6 +33,8 @@ class Conversation:
     tool_outcomes: list[ToolOutcome] = field(default_factory=list)
     last_item_is_tool_output: bool = False
     user_turns_since_last_tool: int = 0
+    caller_id_known: bool = False
+    """A phone call whose caller ID the worker noted (agent/telephony/caller_id.py)."""
 
     @property
     def last_user_text(self) -> str:
@@ -64,6 +68,8 @@ def read_conversation(chat_ctx: llm.ChatContext) -> Conversation:
             view.user_turns_since_last_tool += 1
         elif item.type == "message" and item.role == "assistant":
             view.last_assistant_text = item.text_content or ""
+        elif item.type == "message" and CALLER_ID_NOTE in (item.text_content or ""):
+            view.caller_id_known = True
         elif item.type == "function_call":
             calls[item.call_id] = item
         elif item.type == "function_call_output":

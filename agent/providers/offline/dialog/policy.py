@@ -193,16 +193,24 @@ def _continue_task(task: _Task, view: Conversation, tool_names: set[str]) -> Dec
 
 def _customer(task: _Task, view: Conversation, tool_names: set[str]) -> Decision | ToolOutcome:
     found = view.last_outcome("find_customer")
-    if found is not None and not found.is_error:
+    # a caller ID that matches no account is no reason to say "I couldn't find": just ask who they are
+    caller_id_missed = found is not None and not any(found.arguments.values()) and _not_found(found.output)
+    if found is not None and not found.is_error and not caller_id_missed:
         return found
     slots = task.slots
+    if found is None and view.caller_id_known and not (slots.phone or slots.name):
+        return ToolCall("find_customer", {"phone": "", "name": "", "zip_code": ""})  # by caller ID
     if slots.phone or (slots.name and slots.zip_code):
         args = {"phone": slots.phone or "", "name": slots.name or "", "zip_code": slots.zip_code or ""}
         if found is None or found.arguments != args:
             return ToolCall("find_customer", args)
-    if found is not None:
+    if found is not None and not caller_id_missed:
         return Reply("I couldn't find that account. Could you give me the phone number on the account?")
     return Reply("Can I have your name and zip code, or the phone number on your account?")
+
+
+def _not_found(output: object) -> bool:
+    return isinstance(output, dict) and output.get("found") is False
 
 
 def _slot_on_offer(

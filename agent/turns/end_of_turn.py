@@ -1,0 +1,65 @@
+"""What the words say about the end of a caller's turn: finished, unfinished, or no opinion."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from agent.turns.words import (
+    DANGLING_WORDS,
+    FLOOR_TAKING_TOKENS,
+    YES_NO_ANSWERS,
+    YES_NO_OPENERS,
+    digit_count,
+    is_number,
+    tokens,
+)
+
+COMPLETE_DIGIT_COUNTS = frozenset({5, 7, 10, 11})
+"""A zip code, a local or full phone number, a number with the country code: said in full."""
+MAX_GROUPED_DIGITS = 11
+
+
+class Verdict(Enum):
+    FINISHED = "finished"
+    UNFINISHED = "unfinished"
+    UNDECIDED = "undecided"
+
+
+def _asked_yes_no(agent_last_said: str) -> bool:
+    sentences = [s for s in agent_last_said.replace("!", ".").split(".") if s.strip()]
+    last = sentences[-1].strip() if sentences else ""
+    first_word = tokens(last)[:1]
+    return last.endswith("?") and bool(first_word) and first_word[0] in YES_NO_OPENERS
+
+
+def _number_in_progress(words: list[str], text: str) -> bool:
+    """Digits read in groups ("three one two ... five five five") and not yet a whole number."""
+    digits = digit_count(text)
+    return (
+        bool(words)
+        and is_number(words[-1])
+        and 0 < digits < MAX_GROUPED_DIGITS
+        and (digits not in COMPLETE_DIGIT_COUNTS)
+    )
+
+
+def judge(transcript: str, *, agent_last_said: str = "") -> Verdict:
+    """The verdict of syntax, numbers and the expected answer on the caller's turn so far."""
+    words = tokens(transcript)
+    if not words:
+        return Verdict.UNDECIDED
+    stripped = transcript.rstrip()
+    if words[-1] in DANGLING_WORDS or stripped.endswith((",", "...", "-", "—")):
+        return Verdict.UNFINISHED
+    if _number_in_progress(words, transcript):
+        return Verdict.UNFINISHED
+    if all(word in FLOOR_TAKING_TOKENS for word in words):
+        # "No." or "Okay." answers a yes/no question; "Sorry, stop." answers nothing
+        answers = _asked_yes_no(agent_last_said) and any(word in YES_NO_ANSWERS for word in words)
+        if not answers:
+            return Verdict.UNFINISHED
+    if _asked_yes_no(agent_last_said) and words[0] in YES_NO_ANSWERS and len(words) <= 4:
+        return Verdict.FINISHED
+    if stripped.endswith((".", "?", "!")):
+        return Verdict.FINISHED
+    return Verdict.UNDECIDED

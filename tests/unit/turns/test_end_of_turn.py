@@ -1,0 +1,56 @@
+"""The words' verdict on the end of a caller's turn."""
+
+import pytest
+
+from agent.turns.end_of_turn import Verdict, judge
+
+
+@pytest.mark.parametrize(
+    "transcript",
+    [
+        "I need a plumber tomorrow morning.",
+        "What are your opening hours?",
+        "My zip code is 60614.",
+        "My phone number is 312-555-0199.",
+        "It's three one two five five five zero one nine nine.",
+    ],
+)
+def test_finished_sentences_and_whole_numbers(transcript: str) -> None:
+    assert judge(transcript) is Verdict.FINISHED
+
+
+@pytest.mark.parametrize(
+    "transcript",
+    [
+        "I need a plumber for",
+        "I need a plumber for.",
+        "I want to book a repair and",
+        "I need, um...",
+        "I need, um",
+        "My phone number is 312.",
+        "My phone number is three one two,",
+        "My phone number is free one, two.",
+        "My zip code is 60.",
+        "It's the",
+    ],
+)
+def test_dangling_words_fillers_and_partial_numbers_are_unfinished(transcript: str) -> None:
+    assert judge(transcript) is Verdict.UNFINISHED
+
+
+def test_a_bare_yes_finishes_a_yes_no_question_only() -> None:
+    assert judge("yes", agent_last_said="I found Tuesday at nine. Shall I go ahead?") is Verdict.FINISHED
+    assert judge("yes") is Verdict.UNDECIDED
+    assert judge("yes", agent_last_said="Which day suits you?") is Verdict.UNDECIDED
+
+
+def test_no_words_is_undecided() -> None:
+    assert judge("") is Verdict.UNDECIDED
+    assert judge("[coughs]") is Verdict.UNDECIDED
+
+
+def test_floor_taking_words_wait_for_the_request_unless_they_answer_a_question() -> None:
+    assert judge("Sorry, stop.") is Verdict.UNFINISHED
+    assert judge("Sorry, stop.", agent_last_said="Can I have your zip code?") is Verdict.UNFINISHED
+    assert judge("Wait, wait.") is Verdict.UNFINISHED
+    assert judge("No.", agent_last_said="Shall I book it?") is Verdict.FINISHED

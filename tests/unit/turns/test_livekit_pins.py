@@ -1,0 +1,46 @@
+"""Pins the livekit-agents behaviour the turn-taking policy relies on: an upgrade that renames or
+changes it fails here, not silently in a call."""
+
+from __future__ import annotations
+
+import inspect
+
+from livekit.agents.voice import agent_activity, audio_recognition
+from livekit.plugins import silero
+
+from agent.config import load_settings
+from agent.session import turn_taking_vad
+
+
+def test_a_final_transcript_ends_a_paused_reply() -> None:
+    # why backchannel finals are held back in the STT node (agent/turns/backchannel_filter.py)
+    source = inspect.getsource(agent_activity.AgentActivity.on_final_transcript)
+    assert "_cancel_speech_pause" in source
+
+
+def test_the_end_of_speech_arms_the_false_interruption_resume() -> None:
+    source = inspect.getsource(agent_activity.AgentActivity.on_end_of_speech)
+    assert "_start_false_interruption_timer" in source
+
+
+def test_the_turn_detector_protocol_is_what_we_implement() -> None:
+    source = inspect.getsource(audio_recognition.AudioRecognition._run_eou_detection)
+    assert "predict_end_of_turn(" in source and "unlikely_threshold(" in source
+    assert "self._endpointing.max_delay" in source
+
+
+def test_the_session_vad_shares_silero_s_loaded_model() -> None:
+    # silero.VAD(session=, opts=) and its private _opts / _onnx_session
+    loaded = silero.VAD.load(min_silence_duration=0.3)
+    session_vad = turn_taking_vad(loaded, load_settings(env_file=None, barge_in_vad_min_silence_s=0.12))
+    assert isinstance(session_vad, silero.VAD)
+    assert session_vad._onnx_session is loaded._onnx_session
+    assert session_vad._opts.min_silence_duration == 0.12
+    assert loaded._opts.min_silence_duration == 0.3
+
+
+def test_the_resume_wait_is_read_live_while_the_caller_speaks() -> None:
+    # agent/turns/barge_in.py switches the option mid-speech
+    source = inspect.getsource(agent_activity.AgentActivity._interrupt_by_audio_activity)
+    assert "self._session.options.interruption" in source
+    assert 'interruption_options["false_interruption_timeout"]' in source
