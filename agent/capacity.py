@@ -114,19 +114,23 @@ class CapacityServer(AgentServer):
     async def _invoke_load_fnc(self) -> float:
         # livekit-agents runs load_fnc on a thread; ours only counts processes, and running it
         # inline means no await between "a slot is free" and booking it (no double booking).
-        return self.capacity.load_of(self)
+        # Calls accepted but not yet launched count too: the server routes on this figure.
+        return self.capacity.load(self.calls_in_progress())
 
     async def _answer_availability(
         self, msg: agent.AvailabilityRequest, *, received_at: float | None = None
     ) -> None:
         if self._draining or self._is_available() or not self.line.max_calls:
             await super()._answer_availability(msg, received_at=received_at)
+            await self._report_load_now()
             return
         if is_handoff(msg.job.metadata) or not self.line.has_room():
             # a call handed on from a line stays in that line until a worker with a free slot takes it
             await self._refuse(msg.job.id)
             return
         self.line.join(msg.job.id)
+        if not self.line.has_room():
+            await self._report_load_now()  # full, line included: the server must stop offering calls
         try:
             assignment = await self._accept_for_line(msg.job)
         except Exception:
@@ -134,6 +138,13 @@ class CapacityServer(AgentServer):
             raise
         if assignment is not None:
             self._hold(msg.job, assignment)
+
+    async def _report_load_now(self) -> None:
+        """Tell the server about a call just booked, instead of at the next 0.5 s tick: calls
+        arriving within that tick were routed on the old load, and a worker that had just filled
+        up got the next call over one with a free slot (seen: a call in line with a slot free)."""
+        self._worker_load = await self._invoke_load_fnc()
+        await self._update_worker_status()
 
     async def _refuse(self, job_id: str) -> None:
         refusal = agent.WorkerMessage()
