@@ -23,6 +23,18 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line fit for the terminal."""
 
 
+def _checked_url(value: str, wrong_scheme: str) -> str:
+    """A ws(s) or http(s) URL with a host and a well-formed port; `wrong_scheme` says what else is wrong."""
+    parsed = urlparse(value)
+    if parsed.scheme not in {"ws", "wss", "http", "https"} or not parsed.hostname:
+        raise ValueError(wrong_scheme)
+    try:
+        parsed.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise ValueError("has a malformed port") from exc
+    return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
@@ -209,14 +221,7 @@ class Settings(BaseSettings):
     @field_validator("livekit_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        parsed = urlparse(value)
-        if parsed.scheme not in {"ws", "wss", "http", "https"} or not parsed.hostname:
-            raise ValueError("must look like ws://host:port (ws, wss, http or https)")
-        try:
-            parsed.port  # noqa: B018 - raises on a malformed port
-        except ValueError as exc:
-            raise ValueError("has a malformed port") from exc
-        return value
+        return _checked_url(value, "must look like ws://host:port (ws, wss, http or https)")
 
     @field_validator("web_livekit_url")
     @classmethod
@@ -248,14 +253,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value:
             return value
-        parsed = urlparse(value)
-        if parsed.scheme not in {"http", "https", "ws", "wss"} or not parsed.hostname:
-            raise ValueError("must be an http(s):// or ws(s):// URL, or empty for the vendor's default")
-        try:
-            parsed.port  # noqa: B018 - raises on a malformed port
-        except ValueError as exc:
-            raise ValueError("has a malformed port") from exc
-        return value
+        return _checked_url(value, "must be an http(s):// or ws(s):// URL, or empty for the vendor's default")
 
     @field_validator("livekit_api_secret")
     @classmethod
