@@ -198,6 +198,9 @@ def _run_bench(args: argparse.Namespace) -> int:
             print(json.dumps({"testset": str(args.directory), "clips": count}))
             return 0
         if args.bench == "stt":
+            from evals.bench_common import find_clips
+
+            find_clips(args.directory)  # bad input is one line at once, not after the ~2 s STT import
             from evals.bench_stt import run as run_stt
 
             result = run_stt(args.directory, progress=_progress)
@@ -250,9 +253,10 @@ def _run_review(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "worker":
+        settings = _settings()  # a bad setting is one line at once, not after the ~2 s worker import
         from agent.run_worker import run_worker
 
-        run_worker(_settings(), dev_mode=args.mode == "dev")
+        run_worker(settings, dev_mode=args.mode == "dev")
     elif args.command == "dev":
         from agent.dev import run_dev
 

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     endpointing_max_delay_s: Annotated[float, Field(ge=0.1, le=10.0)] = 1.6
     """Wait after speech when the caller has not finished ("for...", "um", half a phone number):
     longer than the pauses people make between groups of digits (docs/turn-taking.md)."""
+    end_of_turn_min_word_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    """A last word the STT is less sure of than this cannot finish a phrase the words before it
+    leave open ("for" heard as "for it."). Per-word confidence from Deepgram or Whisper; 0 trusts every word."""
     interruption_min_speech_s: Annotated[float, Field(ge=0.0, le=2.0)] = 0.06
     """Caller speech over the agent that pauses its reply; short, because a paused reply resumes."""
     false_interruption_resume_s: Annotated[float, Field(ge=0.0, le=5.0)] = 0.02
@@ -86,6 +89,17 @@ class Settings(BaseSettings):
     barge_in_vad_min_silence_s: Annotated[float, Field(ge=0.05, le=3.0)] = 0.12
     """Silence that ends the caller's speech for turn taking: a paused reply resumes this soon
     after an "uh-huh". The STT keeps VAD_MIN_SILENCE_S for the utterances it decodes."""
+    barge_in_gate: bool = True
+    """Hold the reply on the caller's frame energy, ~0.1 s before Silero, and release it when an
+    acknowledgement's sound ends (agent/turns/energy_gate.py). Off: Silero alone pauses the reply."""
+    barge_in_gate_onset_db: Annotated[float, Field(ge=3.0, le=40.0)] = 12.0
+    """How far above the line's noise floor a 10 ms frame must be to count as the caller's sound."""
+    barge_in_gate_min_sound_s: Annotated[float, Field(ge=0.01, le=0.2)] = 0.02
+    """Sound that opens the gate: longer than a click, and every 10 ms more is 10 ms more cutoff."""
+    barge_in_gate_min_dbfs: Annotated[float, Field(ge=-90.0, le=-10.0)] = -50.0
+    """Frames quieter than this never count, whatever the floor (a digitally silent line)."""
+    barge_in_gate_hangover_s: Annotated[float, Field(ge=0.02, le=1.0)] = 0.1
+    """Quiet that ends the caller's sound: bridges stop consonants and the gap in "got it"."""
 
     llm_first_token_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.2
     """A primary LLM with no first token by then is failed over (hung-provider watchdog)."""

@@ -13,6 +13,8 @@ from agent.escalation.watcher import confidence_of_finals
 from agent.leading_silence import tts_node_without_leading_silence
 from agent.telemetry.fillers import llm_node_with_filler
 from agent.turns.backchannel_filter import hold_backchannels
+from agent.turns.barge_in_gate import tap_caller_audio
+from agent.turns.turn_detector import WordsTurnDetector
 from tools.front_desk_tools import BusinessContext, FrontDeskTools
 
 INSTRUCTIONS = (
@@ -65,11 +67,15 @@ class FrontDesk(FrontDeskTools, Agent):
     def stt_node(
         self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
     ) -> AsyncIterable[stt.SpeechEvent | str] | None:
-        events = Agent.default.stt_node(self, audio, model_settings)
+        # the energy gate hears the caller's sound before Silero does (agent/turns/barge_in_gate.py)
+        events = Agent.default.stt_node(self, tap_caller_audio(audio, self.session), model_settings)
         if events is None:
             return None
         # "uh-huh" over a reply must not end it (agent/turns/backchannel_filter.py)
         events = hold_backchannels(events, self.session)
+        # the turn detector reads how sure the STT was of each final's last words
+        if isinstance(detector := self.session.turn_detection, WordsTurnDetector):
+            events = detector.heard.watch(events)
         # a final the STT was unsure of is a failed turn for the escalation policy
         return confidence_of_finals(events, self.session.userdata)
 

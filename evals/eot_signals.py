@@ -1,5 +1,6 @@
 """Each end-of-turn signal on its own, over complete and unfinished phrases: LiveKit's v1-mini
-audio model, and our words' verdict on what the offline STT heard. `python -m evals.eot_signals`."""
+audio model, our words' verdict on what the offline STT heard, and that verdict doubting the last
+words Whisper was unsure of (its per-word confidence). `python -m evals.eot_signals`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 
 from agent.audio import first_audible_sample, resample
 from agent.caller import AUDIBLE_DBFS, SAMPLE_RATE, synthesize_utterance
-from agent.turns.end_of_turn import judge
+from agent.turns.end_of_turn import judge, judge_doubting
+from agent.turns.word_confidence import MIN_WORD_CONFIDENCE, unsure_tail
 
 MODEL_RATE = 16_000
 TRAILING_SILENCE_S = 0.2
@@ -29,6 +31,9 @@ UNFINISHED = (
     "I need, um",
     "Can someone come on",
     "Sorry, stop.",
+    "I need someone to look at the",
+    "My name is John and",
+    "Could you book me for",
 )
 
 
@@ -51,7 +56,10 @@ def measure() -> list[dict[str, object]]:
     for expected, phrases in (("finished", COMPLETE), ("unfinished", UNFINISHED)):
         for text in phrases:
             pcm = _speech_16k(text)
-            heard = whisper.transcribe(pcm, MODEL_RATE) or ""
+            decoded = whisper.transcribe_words(pcm, MODEL_RATE)
+            heard = decoded.text if decoded is not None else ""
+            words = list(decoded.words) if decoded is not None else []
+            unsure = unsure_tail(words, MIN_WORD_CONFIDENCE)  # type: ignore[arg-type]
             rows.append(
                 {
                     "said": text,
@@ -59,11 +67,23 @@ def measure() -> list[dict[str, object]]:
                     "v1_mini": round(float(model.predict(pcm[-EOT_MAX_SAMPLES:])), 3),
                     "stt_heard": heard,
                     "words_verdict": judge(heard).value,
+                    "word_confidence": {word.text: round(word.confidence, 2) for word in words},
+                    "words_verdict_doubting": judge_doubting(heard, unsure_words=unsure).value,
                     "words_verdict_on_what_was_said": judge(text).value,
                 }
             )
     return rows
 
 
+def right(rows: list[dict[str, object]], column: str) -> str:
+    """How many phrases a verdict gets right: answered after the short wait (finished or undecided)
+    when finished, kept waiting when not."""
+    hits = sum((row[column] != "unfinished") == (row["expected"] == "finished") for row in rows)
+    return f"{hits} of {len(rows)}"
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure(), indent=1))
+    rows = measure()
+    print(json.dumps(rows, indent=1))
+    for column in ("words_verdict_on_what_was_said", "words_verdict", "words_verdict_doubting"):
+        print(f"{column}: right on {right(rows, column)}")

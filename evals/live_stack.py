@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -15,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agent.config import Settings, load_settings
-from agent.livekit_server import REPO_ROOT, free_ports, start_server, wait_until_ready
+from agent.livekit_server import free_ports, start_server, wait_until_ready
+from agent.worker_process import spawn_worker
 
 WORKER_READY_LINE = "registered worker"
 
@@ -38,25 +38,13 @@ def local_stack(
     try:
         wait_until_ready(ports, server)
         agent_name = f"bench-agent-{uuid.uuid4().hex[:6]}"
-        worker_env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "OPENAI_", "DEEPGRAM_"))
-        }
-        worker_env.update(
-            LIVEKIT_URL=ports.url,
-            AGENT_NAME=agent_name,
-            WORKER_HTTP_PORT="0",
-            PYTHONUNBUFFERED="1",
-            DATA_DIR=tempfile.mkdtemp(prefix="voice-agent-bench-"),
-        )
-        worker_env.update(env)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", "worker", "start"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=worker_env,
-            cwd=REPO_ROOT,
-            start_new_session=True,
+        worker = spawn_worker(
+            {
+                "LIVEKIT_URL": ports.url,
+                "AGENT_NAME": agent_name,
+                "DATA_DIR": tempfile.mkdtemp(prefix="voice-agent-bench-"),
+                **env,
+            }
         )
         ready = threading.Event()
 

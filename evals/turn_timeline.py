@@ -12,14 +12,17 @@ WINDOW_S = 3.0
 
 
 def _states(log_path: Path) -> list[tuple[float, str]]:
-    """(unix time, "caller speaking" | "caller listening" | "agent paused" | "agent resumed")."""
+    """(unix time, "caller speaking" | "caller listening" | "agent paused" | "agent resumed" |
+    "reply held" | "reply released"); the last two are the energy gate's (agent/turns/gated_output.py)."""
     found = []
     for line in log_path.read_text(errors="replace").splitlines() if log_path.exists() else []:
         if not line.startswith("{"):
             continue
         record = json.loads(line)
         at = record.get("at")
-        if record.get("event") == "caller state" and isinstance(at, float | int):
+        if record.get("event") in ("reply held", "reply released") and isinstance(at, float | int):
+            found.append((float(at), str(record["event"])))
+        elif record.get("event") == "caller state" and isinstance(at, float | int):
             found.append((float(at), f"caller {record.get('state')}"))
         elif record.get("event") == "agent state" and isinstance(at, float | int):
             old, new = record.get("old"), record.get("state")
@@ -43,7 +46,7 @@ def attach_timelines(events: list[dict[str, object]], log_path: Path) -> dict[st
         for at, what in states:
             # the agent's state only answers our sound once the worker heard it: a pause before
             # that (or with no speech heard at all) is the end of the reply, not a barge-in
-            heard = "caller speaking" in timeline or what == "caller speaking"
+            heard = bool({"caller speaking", "reply held"} & {*timeline, what})
             if start - 0.05 <= at <= start + WINDOW_S and what not in timeline and heard:
                 timeline[what] = round((at - start) * 1000, 1)
         event["worker_timeline_ms"] = timeline

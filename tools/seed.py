@@ -66,9 +66,9 @@ def seed(
         )
         slots = []
         for offset in range(1, DAYS_AHEAD + 1):
+            # Every day has slots, weekends included: the demo and the tests book "tomorrow" or
+            # "in three days" on whatever day they run, and a closed day would fail them weekly.
             day = today + dt.timedelta(days=offset)
-            if day.weekday() == 6:  # closed on Sundays
-                continue
             for technician_id, _name, service in TECHNICIANS:
                 for hour in SLOT_HOURS:
                     starts = dt.datetime.combine(day, dt.time(hour))

@@ -70,12 +70,18 @@ class MediaClock:
             samples = samples[:: frame.num_channels]
         size = max(1, int(frame.sample_rate * WINDOW_S))
         count = math.ceil(samples.size / size)
+        if count == 0:
+            return
+        # every window's energy in one numpy pass: a per-window loop cost ~5% of a stand-in call's CPU
+        padded = np.zeros(count * size, np.float64)
+        padded[: samples.size] = samples
+        sizes = np.full(count, size)
+        sizes[-1] = samples.size - (count - 1) * size
+        mean_square = np.square(padded).reshape(count, size).sum(axis=1) / sizes
+        loud = mean_square >= (32768 * 10 ** (SPEECH_DBFS / 20)) ** 2
         for index in range(count):
-            window = samples[index * size : (index + 1) * size].astype(np.float64)
-            rms = math.sqrt(float(np.mean(window * window))) if window.size else 0.0
-            level = 20 * math.log10(rms / 32768) if rms > 0 else -120.0
             remaining = samples.size - min(samples.size, (index + 1) * size)
-            self._windows.append(_Window(arrived_at - remaining / frame.sample_rate, level >= SPEECH_DBFS))
+            self._windows.append(_Window(arrived_at - remaining / frame.sample_rate, bool(loud[index])))
 
     def speech_end(self, vad_estimate: float) -> float | None:
         """End of the last loud window at or before the VAD's estimate (searched back SEARCH_BACK_S)."""

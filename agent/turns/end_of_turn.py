@@ -16,6 +16,10 @@ from agent.turns.words import (
 
 COMPLETE_DIGIT_COUNTS = frozenset({5, 7, 10, 11})
 """A zip code, a local or full phone number, a number with the country code: said in full."""
+COMPLETE_PHONE_DIGIT_COUNTS = frozenset({7, 10, 11})
+"""Once the caller says it is a phone number, five digits are only part of one: an STT that
+drops a digit ("three" heard as "free") must not make the first groups look like a zip code."""
+PHONE_WORDS = frozenset({"phone", "cell", "mobile", "telephone"})
 MAX_GROUPED_DIGITS = 11
 
 
@@ -35,12 +39,8 @@ def _asked_yes_no(agent_last_said: str) -> bool:
 def _number_in_progress(words: list[str], text: str) -> bool:
     """Digits read in groups ("three one two ... five five five") and not yet a whole number."""
     digits = digit_count(text)
-    return (
-        bool(words)
-        and is_number(words[-1])
-        and 0 < digits < MAX_GROUPED_DIGITS
-        and (digits not in COMPLETE_DIGIT_COUNTS)
-    )
+    complete = COMPLETE_PHONE_DIGIT_COUNTS if PHONE_WORDS.intersection(words) else COMPLETE_DIGIT_COUNTS
+    return bool(words) and is_number(words[-1]) and 0 < digits < MAX_GROUPED_DIGITS and digits not in complete
 
 
 def judge(transcript: str, *, agent_last_said: str = "") -> Verdict:
@@ -63,3 +63,20 @@ def judge(transcript: str, *, agent_last_said: str = "") -> Verdict:
     if stripped.endswith((".", "?", "!")):
         return Verdict.FINISHED
     return Verdict.UNDECIDED
+
+
+def judge_doubting(transcript: str, *, unsure_words: int, agent_last_said: str = "") -> Verdict:
+    """`judge`, not trusting the last `unsure_words` words (the STT's guesses) to finish the turn.
+
+    An ending the STT guessed can finish a phrase the caller left open ("I need a plumber for"
+    heard as "... for it."), never open one that is finished: when the words before the guess
+    are unfinished, so is the turn. Otherwise the guess stands ("I need a plumber tomorrow
+    morning." with an unsure "morning." is still answered after the short wait).
+    """
+    verdict = judge(transcript, agent_last_said=agent_last_said)
+    if verdict is Verdict.UNFINISHED or unsure_words <= 0:
+        return verdict
+    before_the_guess = " ".join(transcript.split()[:-unsure_words])
+    if judge(before_the_guess, agent_last_said=agent_last_said) is Verdict.UNFINISHED:
+        return Verdict.UNFINISHED
+    return verdict

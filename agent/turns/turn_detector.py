@@ -6,6 +6,10 @@ does not. Finished words ("I need a plumber tomorrow.", "Yes." to a yes/no quest
 unfinished ones ("... for", "um", three digits of a phone number) score 0. Words that say
 neither score `UNDECIDED_PROBABILITY`: the short wait, LiveKit's own behaviour without a detector.
 
+The STT's own doubt counts too: a last word it was unsure of cannot finish a turn the words
+before it leave open (`agent/turns/word_confidence.py`). The Agent's `stt_node` passes the STT's
+finals through `heard.watch` so the detector knows which words those are.
+
 Why not LiveKit's v1-mini audio model: it judged every complete synthesized sentence unfinished
 (0.04-0.17 against its 0.36 threshold), so every turn waited the maximum (docs/turn-taking.md).
 """
@@ -17,7 +21,8 @@ from collections.abc import Callable
 from livekit.agents import llm
 from livekit.agents.language import LanguageCode
 
-from agent.turns.end_of_turn import Verdict, judge
+from agent.turns.end_of_turn import Verdict, judge_doubting
+from agent.turns.word_confidence import MIN_WORD_CONFIDENCE, LastFinal
 
 THRESHOLD = 0.5
 PROBABILITY = {Verdict.FINISHED: 1.0, Verdict.UNFINISHED: 0.0, Verdict.UNDECIDED: 0.75}
@@ -34,8 +39,15 @@ def _last_text(chat_ctx: llm.ChatContext, role: str) -> str:
 class WordsTurnDetector:
     """Implements LiveKit's turn-detector protocol (`livekit.agents.voice.turn._TurnDetector`)."""
 
-    def __init__(self, *, on_verdict: Callable[[Verdict], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        on_verdict: Callable[[Verdict], None] | None = None,
+        min_word_confidence: float = MIN_WORD_CONFIDENCE,
+    ) -> None:
         self._on_verdict = on_verdict
+        self.heard = LastFinal(min_word_confidence)
+        """The STT's latest final and the words it was unsure of; fed by the Agent's `stt_node`."""
 
     @property
     def model(self) -> str:
@@ -53,7 +65,12 @@ class WordsTurnDetector:
         return language is None or str(language).lower().startswith("en")
 
     async def predict_end_of_turn(self, chat_ctx: llm.ChatContext, *, timeout: float | None = None) -> float:
-        verdict = judge(_last_text(chat_ctx, "user"), agent_last_said=_last_text(chat_ctx, "assistant"))
+        transcript = _last_text(chat_ctx, "user")
+        verdict = judge_doubting(
+            transcript,
+            unsure_words=self.heard.unsure_words_at_end_of(transcript),
+            agent_last_said=_last_text(chat_ctx, "assistant"),
+        )
         if self._on_verdict is not None:
             self._on_verdict(verdict)
         return PROBABILITY[verdict]

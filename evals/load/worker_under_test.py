@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -15,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.livekit_server import REPO_ROOT
+from agent.worker_process import spawn_worker
 
 INITIALIZED = ("process initialized", "job runner initialized")
 """What LiveKit logs once a job executor ran its prewarm: a process, or a thread with --executor thread."""
@@ -86,17 +85,7 @@ class WorkerUnderTest:
 
 def start_worker(env_overrides: dict[str, str]) -> WorkerUnderTest:
     """Start the worker in its own process group, with the bench's env over a clean environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "OPENAI_", "DEEPGRAM_"))}
-    env.update(WORKER_HTTP_PORT="0", PYTHONUNBUFFERED="1", **env_overrides)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "worker", "start"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        start_new_session=True,
-    )
+    process = spawn_worker(env_overrides)
     worker = WorkerUnderTest(process)
     threading.Thread(target=worker._read, daemon=True).start()
     return worker

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -17,7 +16,6 @@ import pytest
 
 from agent.config import Settings, load_settings
 from agent.livekit_server import (
-    REPO_ROOT,
     ServerPorts,
     ServerSetupError,
     free_ports,
@@ -25,6 +23,7 @@ from agent.livekit_server import (
     start_server,
     wait_until_ready,
 )
+from agent.worker_process import spawn_worker
 
 pytestmark = pytest.mark.integration
 
@@ -90,25 +89,10 @@ def launch_worker(url: str, **env_overrides: str) -> RunningWorker:
 
     agent_name = f"test-agent-{uuid.uuid4().hex[:6]}"
     data_dir = tempfile.mkdtemp(prefix="voice-agent-data-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "OPENAI_", "DEEPGRAM_"))}
-    env.update(
-        LIVEKIT_URL=url,
-        AGENT_NAME=agent_name,
-        WORKER_HTTP_PORT="0",
-        PYTHONUNBUFFERED="1",
-        DATA_DIR=data_dir,
-    )
-    env.update(env_overrides)  # the worker runs on its default capacity settings unless a test says otherwise
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "worker", "start"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-        start_new_session=True,
-    )
-    worker = RunningWorker(process, agent_name, env["DATA_DIR"])
+    # the worker runs on its default capacity settings unless a test says otherwise
+    overrides = {"LIVEKIT_URL": url, "AGENT_NAME": agent_name, "DATA_DIR": data_dir, **env_overrides}
+    process = spawn_worker(overrides)
+    worker = RunningWorker(process, agent_name, overrides["DATA_DIR"])
     worker.start_reading()
     return worker
 

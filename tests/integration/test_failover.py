@@ -12,11 +12,17 @@ from tests.integration.conftest import RunningServer, launch_worker, settings_fo
 async def test_llm_hanging_mid_call_fails_over_and_the_caller_still_gets_answers(
     shared_server: RunningServer,
 ) -> None:
+    # one warm process, loaded before the call: four loading Whisper at once on two cores (the
+    # default pool) slowed the healthy and the hung turn unevenly, and the 1 s bound below compares them
     worker = launch_worker(
-        shared_server.ports.url, FAULT_INJECTION_LLM_HANG_WORD="basement", LLM_FIRST_TOKEN_TIMEOUT_S="0.5"
+        shared_server.ports.url,
+        FAULT_INJECTION_LLM_HANG_WORD="basement",
+        LLM_FIRST_TOKEN_TIMEOUT_S="0.5",
+        WORKER_NUM_IDLE_PROCESSES="1",
     )
     try:
         worker.wait_for_log("registered worker")
+        worker.wait_for_log("process initialized", timeout=120)
         report = await place_call(
             settings_for(shared_server, worker),
             [

@@ -43,11 +43,18 @@ def leaks(text: str, needles: set[str]) -> list[str]:
 async def test_spoken_numbers_never_reach_logs_or_spans(shared_server: RunningServer, tmp_path: Path) -> None:
     traces = tmp_path / "spans.jsonl"
     # the most revealing settings short of "full": transcripts on spans (masked), debug logs
+    # one warm process, not the default four: the pool size is not under test here, and four
+    # processes loading Whisper at once on two cores slowed the tiny-Whisper STT this test relies on
     worker = launch_worker(
-        shared_server.ports.url, TRACES_PATH=str(traces), TRACE_TRANSCRIPTS="redacted", LOG_LEVEL="DEBUG"
+        shared_server.ports.url,
+        TRACES_PATH=str(traces),
+        TRACE_TRANSCRIPTS="redacted",
+        LOG_LEVEL="DEBUG",
+        WORKER_NUM_IDLE_PROCESSES="1",
     )
     try:
         worker.wait_for_log("registered worker")
+        worker.wait_for_log("process initialized", timeout=120)
         for _attempt in range(2):
             # Whisper tiny on a loaded machine sometimes hears no digit run at all ("415. I'm
             # fine, fine"); the test means something only when one was heard, so it calls again

@@ -44,10 +44,19 @@ async def test_turn_spans_nest_and_agree_with_the_caller(
 ) -> None:
     traces = tmp_path / "spans.jsonl"
     # ten turns of a scripted caller who never answers the agent's questions would (rightly) be
-    # escalated for repeating themselves; this test measures spans, not the fallback paths
-    worker = launch_worker(shared_server.ports.url, TRACES_PATH=str(traces), FAILED_TURNS_TO_TRANSFER="10")
+    # escalated for repeating themselves; this test measures spans, not the fallback paths.
+    # One warm process, not the default four: four loading Whisper at once on two cores took the
+    # CPU the media path needs, and the median gap then broke its bound through no fault of ours.
+    worker = launch_worker(
+        shared_server.ports.url,
+        TRACES_PATH=str(traces),
+        FAILED_TURNS_TO_TRANSFER="10",
+        WORKER_NUM_IDLE_PROCESSES="1",
+    )
     try:
         worker.wait_for_log("registered worker")
+        # the call starts once its process has loaded the models, not while it still loads them
+        worker.wait_for_log("process initialized", timeout=120)
         utterances = [synthesize_utterance(SENTENCES[i % len(SENTENCES)]) for i in range(10)]
         report = await place_call(settings_for(shared_server, worker), utterances, timeout=30)
         assert report.answered_all

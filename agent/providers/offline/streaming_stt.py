@@ -23,9 +23,16 @@ import uuid
 import numpy as np
 from livekit import rtc
 from livekit.agents import stt, vad
-from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
+from livekit.agents.types import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    NOT_GIVEN,
+    APIConnectOptions,
+    NotGivenOr,
+    TimedString,
+)
 
 from agent.audio import rms_dbfs
+from agent.providers.offline import shared_models
 from agent.providers.offline.sphinx_partials import (
     NARROWBAND_RATE,
     SPHINX_SAMPLE_RATE,
@@ -74,10 +81,12 @@ class OfflineStreamingSTT(stt.STT):
         self._whisper = whisper
         self._vad = vad_model
         self._spare_partials = partials
-        """A decoder loaded in prewarm; the first stream takes it, later ones load their own."""
+        """A decoder handed in; the first stream takes it, later ones borrow from the process."""
 
     async def _take_partials(self) -> SphinxPartials:
         spare, self._spare_partials = self._spare_partials, None
+        if spare is None:
+            spare = shared_models.take_partials()  # one the prewarm loaded, or a finished stream's
         # loading costs ~0.3 s of CPU: never on the event loop
         return spare if spare is not None else await asyncio.to_thread(SphinxPartials)
 
@@ -153,7 +162,8 @@ class _TwoPassStream(stt.RecognizeStream):
             forward.cancel()
             await asyncio.gather(forward, return_exceptions=True)
             await vad_stream.aclose()
-            self._partials.stop()
+            # to the next stream in this process: a decoder per call in progress, not per call ever
+            shared_models.give_back_partials(self._partials)
 
     async def _forward(self, vad_stream: vad.VADStream) -> None:
         async for data in self._input_ch:
@@ -215,23 +225,25 @@ class _TwoPassStream(stt.RecognizeStream):
         if start and sum(f.samples_per_channel / f.sample_rate for f in heard) > MAX_SHORT_DECODE_S:
             heard, said_before = utterance.frames[start:upto], ""
         samples, rate = _samples(heard)
-        text = await asyncio.to_thread(
-            self._owner._whisper.transcribe,
+        decoded = await asyncio.to_thread(
+            self._owner._whisper.transcribe_words,
             samples,
             rate,
             said_before=said_before,
             still_wanted=lambda: utterance.last_loud <= upto,
         )
-        if text is None or utterance.last_loud > upto:
+        if decoded is None or utterance.last_loud > upto:
             return  # speech resumed while decoding: this guess is incomplete, the next gap redoes it
         utterance.transcribed_upto = max(utterance.transcribed_upto, upto)
-        if text:
+        if text := decoded.text:
             utterance.said.append(text)
+            # per-word confidence, as cloud STTs report it: the turn detector doubts a guessed ending
+            words = [TimedString(word.text, confidence=word.confidence) for word in decoded.words]
             self._event_ch.send_nowait(
                 stt.SpeechEvent(
                     type=stt.SpeechEventType.FINAL_TRANSCRIPT,
                     request_id=uuid.uuid4().hex,
-                    alternatives=[stt.SpeechData(language="en", text=text)],
+                    alternatives=[stt.SpeechData(language="en", text=text, words=words or None)],
                 )
             )
 

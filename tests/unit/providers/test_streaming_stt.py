@@ -15,6 +15,7 @@ from livekit.plugins import silero
 from agent.audio import resample
 from agent.providers.offline.espeak import EspeakEngine
 from agent.providers.offline.streaming_stt import OfflineStreamingSTT, _tail, _Utterance
+from agent.providers.offline.whisper_decoder import Decoded
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 
 
@@ -151,6 +152,17 @@ class SlowWhisperTestDouble:
             return f"{samples.size / sample_rate:.2f} seconds of speech"
         finally:
             self.running -= 1
+
+    def transcribe_words(
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        *,
+        said_before: str = "",
+        still_wanted: Callable[[], bool] = lambda: True,
+    ) -> Decoded | None:
+        text = self.transcribe(samples, sample_rate, said_before=said_before, still_wanted=still_wanted)
+        return Decoded(text, 0.0, 0.0) if text is not None else None
 
 
 async def test_one_early_decode_at_a_time_and_the_final_covers_the_whole_utterance() -> None:

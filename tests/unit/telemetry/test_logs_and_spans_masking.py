@@ -40,7 +40,10 @@ def test_a_call_log_line_is_json_with_ids_and_no_pii(redactor: Redactor) -> None
     assert line["call_id"] == "CALL-9"
     assert line["trace_id"] == f"{context.trace_id:032x}" and line["span_id"] == f"{context.span_id:016x}"
     assert line["event"] == "heard [name] [phone]" and line["user_email"] == "[email]"
-    assert "555" not in json.dumps(line)
+    # The ids and timestamp are random hex/clock digits and can contain "555" by chance (a flake
+    # seen on a run); the rest of the line must hold no part of the number.
+    rest = json.dumps({k: v for k, v in line.items() if k not in ("trace_id", "span_id", "timestamp")})
+    assert "555" not in rest and "5309" not in rest
 
 
 def test_dev_renders_for_people() -> None:

@@ -19,7 +19,10 @@ def test_one_and_two_answer_a_yes_no_question() -> None:
     assert entry_as_words("1", "What's your phone number?") == "one"
 
 
-async def _pressed(keys: str, *, expecting_number: bool = False, pause_s: float = 0.05) -> list[str]:
+async def _pressed(
+    keys: str, *, expecting_number: bool = False, pause_s: float = 0.05, wait_s: float | None = None
+) -> list[str]:
+    """Press `keys`, then wait `wait_s` (default: three pauses, so a pause-ended entry has surely ended)."""
     seen: list[str] = []
     keypad = KeypadEntry(
         on_entry=lambda digits: seen.append(digits),
@@ -29,7 +32,7 @@ async def _pressed(keys: str, *, expecting_number: bool = False, pause_s: float 
     )
     for key in keys:
         keypad.press(key)
-    await asyncio.sleep(pause_s * 3)
+    await asyncio.sleep(pause_s * 3 if wait_s is None else wait_s)
     return seen
 
 
@@ -44,7 +47,9 @@ async def test_zero_inside_a_number_or_when_a_number_was_asked_for_is_a_digit() 
 
 async def test_a_pause_ends_the_entry_and_hash_ends_it_at_once() -> None:
     assert await _pressed("123") == ["123"]
-    assert await _pressed("12#", pause_s=10) == ["12"]
+    # With a 10 s pause the entry can only have ended within 50 ms because of the #: waiting
+    # out the pause itself (30 s) would prove nothing more.
+    assert await _pressed("12#", pause_s=10, wait_s=0.05) == ["12"]
 
 
 def test_star_and_unknown_keys_are_ignored() -> None:

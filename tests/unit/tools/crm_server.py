@@ -4,6 +4,7 @@ with switchable faults (slow answers, 5xx, dropped connections). A test double, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,13 +23,17 @@ class Faults:
     """Answer this many requests with a 500 before behaving."""
     drop_connections: int = 0
     seen_keys: list[str] = field(default_factory=list)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set at teardown: slow answers stop waiting, so the server shuts down at once instead of
+    waiting out `delay_s` for every hung request."""
 
 
 def build_app(store: SQLiteBackend, faults: Faults) -> web.Application:
     @web.middleware
     async def inject(request: web.Request, handler: Any) -> web.StreamResponse:
-        if faults.delay_s:
-            await asyncio.sleep(faults.delay_s)
+        if faults.delay_s and not faults.released.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(faults.released.wait(), faults.delay_s)
         if faults.fail_with_500 > 0:
             faults.fail_with_500 -= 1
             return web.json_response({"error": "boom"}, status=500)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ async def crm(store: SQLiteBackend) -> AsyncIterator[tuple[HTTPBackend, Faults]]
     runner, url = await start(store, faults)
     backend = HTTPBackend(url, timeout_s=DEADLINE_S / 2)
     yield backend, faults
+    faults.released.set()
     await backend.aclose()
     await runner.cleanup()
 
@@ -78,16 +80,47 @@ async def test_every_tool_returns_within_its_deadline_under_faults(
     crm: tuple[HTTPBackend, Faults], open_slot_ids: list[str], fault: str
 ) -> None:
     backend, faults = crm
-    worst = 0.0
-    for name, operation in operations(backend, open_slot_ids[1]).items():
-        faults.delay_s = 5.0 if fault == "timeout" else 0.0
-        faults.fail_with_500 = 10 if fault == "5xx" else 0
-        faults.drop_connections = 10 if fault == "drop" else 0
+    # Every request of every tool meets the fault (the counts outlast 7 tools x 3 attempts), so
+    # the tools can run at once: one deadline of wall time instead of seven.
+    faults.delay_s = 5.0 if fault == "timeout" else 0.0
+    faults.fail_with_500 = 1000 if fault == "5xx" else 0
+    faults.drop_connections = 1000 if fault == "drop" else 0
+
+    async def took(name: str, operation: Any) -> float:
         started = time.perf_counter()
         with pytest.raises((ToolDeadlineExceeded, TransientBackendError)):
             await tool_runner(threshold=100).run(name, operation, call_id="c", key=None, retry_safe=True)
-        worst = max(worst, time.perf_counter() - started)
-    assert worst <= DEADLINE_S + SLACK_S, f"worst {worst * 1000:.0f} ms"
+        return time.perf_counter() - started
+
+    async with loop_lag() as lag:
+        times = await asyncio.gather(
+            *(took(name, op) for name, op in operations(backend, open_slot_ids[1]).items())
+        )
+    worst = max(times)
+    # The slack also covers how late this event loop ran timers meanwhile: on a loaded machine
+    # (2 shared cores in CI) the deadline fires late through no fault of the runner, which was the
+    # flake. A runner that ignored its deadline would still fail: the server hangs for 5 s.
+    assert worst <= DEADLINE_S + SLACK_S + lag[0], (
+        f"worst {worst * 1000:.0f} ms, loop lag {lag[0] * 1000:.0f} ms"
+    )
+
+
+@contextlib.asynccontextmanager
+async def loop_lag(tick_s: float = 0.005) -> AsyncIterator[list[float]]:
+    """Yields [the longest a `tick_s` sleep overslept] while the body runs: the loop's scheduling lag."""
+    worst = [0.0]
+
+    async def probe() -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(tick_s)
+            worst[0] = max(worst[0], time.perf_counter() - started - tick_s)
+
+    task = asyncio.create_task(probe())
+    try:
+        yield worst
+    finally:
+        task.cancel()
 
 
 async def test_breaker_opens_on_an_outage_and_recovers(crm: tuple[HTTPBackend, Faults]) -> None:

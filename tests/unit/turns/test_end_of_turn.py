@@ -54,3 +54,10 @@ def test_floor_taking_words_wait_for_the_request_unless_they_answer_a_question()
     assert judge("Sorry, stop.", agent_last_said="Can I have your zip code?") is Verdict.UNFINISHED
     assert judge("Wait, wait.") is Verdict.UNFINISHED
     assert judge("No.", agent_last_said="Shall I book it?") is Verdict.FINISHED
+
+
+def test_five_digits_of_a_phone_number_are_not_a_zip_code() -> None:
+    # "three" heard as "free": the first two groups add up to five digits
+    assert judge("My phone number is free one, two. 4-0-7.") is Verdict.UNFINISHED
+    assert judge("My zip code is six zero. 6-1-4.") is Verdict.FINISHED
+    assert judge("My phone number is 312 407 2681.") is Verdict.FINISHED

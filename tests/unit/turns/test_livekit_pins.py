@@ -44,3 +44,29 @@ def test_the_resume_wait_is_read_live_while_the_caller_speaks() -> None:
     source = inspect.getsource(agent_activity.AgentActivity._interrupt_by_audio_activity)
     assert "self._session.options.interruption" in source
     assert 'interruption_options["false_interruption_timeout"]' in source
+
+
+def test_the_room_output_drops_its_queue_at_the_next_frame_with_this_bookkeeping() -> None:
+    # agent/turns/gated_output.py drops the queue in pause() itself, booking it the same way
+    from livekit.agents.voice.room_io._output import _ParticipantAudioOutput
+
+    pause = inspect.getsource(_ParticipantAudioOutput.pause)
+    assert "# self._audio_source.clear_queue()" in pause
+    forward = inspect.getsource(_ParticipantAudioOutput._forward_audio)
+    assert "self._source_discarded_duration += queued" in forward
+    assert "resumes_at=self._source_pushed_duration" in forward
+    assert list(inspect.signature(_ParticipantAudioOutput._report_run).parameters) == [
+        "self",
+        "offset",
+        "ended_at",
+        "resumes_at",
+    ]
+    init = inspect.getsource(_ParticipantAudioOutput.__init__)
+    assert "self._audio_source = rtc.AudioSource(" in init
+
+
+def test_barge_in_is_ignored_during_aec_warmup_by_these_fields() -> None:
+    # the gate holds a reply only where LiveKit would pause it (agent/turns/barge_in_gate.py)
+    source = inspect.getsource(agent_activity.AgentActivity._interrupt_by_audio_activity)
+    assert "self._session._aec_warmup_remaining > 0" in source
+    assert "self._session._aec_warmup_timer is not None" in source
