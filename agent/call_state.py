@@ -11,6 +11,8 @@ from agent.escalation.policy import Escalation, EscalationPolicy, FailureReason,
 if TYPE_CHECKING:
     from livekit.agents import Agent
 
+    from agent.turns.barge_in_gate import BargeInGate
+
 HandoffFactory = Callable[[Escalation, str], "Agent"]
 """(escalation, what to say first) -> the agent that takes the call to a person."""
 
@@ -57,6 +59,8 @@ class CallState:
     """Builds the agent that takes the call to a person (the worker sets it; text tests may not)."""
     on_escalation: Callable[[Escalation], None] | None = None
     """Called when the policy decides outside a tool (failed turns): starts the handoff."""
+    barge_in_gate: BargeInGate | None = None
+    """Holds this call's reply while the caller makes a sound (the session sets it; text tests don't)."""
 
     @property
     def failed_turns(self) -> int:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, ModelSettings, llm, stt
 
 from agent.escalation.watcher import confidence_of_finals
+from agent.greeting_audio import greeting_audio
 from agent.leading_silence import tts_node_without_leading_silence
 from agent.telemetry.fillers import llm_node_with_filler
 from agent.turns.backchannel_filter import hold_backchannels
 from agent.turns.barge_in_gate import tap_caller_audio
 from agent.turns.turn_detector import WordsTurnDetector
+from agent.turns.word_confidence import MIN_WORD_CONFIDENCE
 from tools.front_desk_tools import BusinessContext, FrontDeskTools
 
 INSTRUCTIONS = (
@@ -47,6 +49,10 @@ async def until_caller_listens(session: AgentSession, timeout: float = CALLER_LI
             await asyncio.wait_for(asyncio.shield(subscribed), timeout)
 
 
+async def _words(text: str) -> AsyncIterator[str]:
+    yield text
+
+
 class FrontDesk(FrontDeskTools, Agent):
     def __init__(self, *, greeting: str, business: BusinessContext) -> None:
         super().__init__(instructions=INSTRUCTIONS)
@@ -54,9 +60,17 @@ class FrontDesk(FrontDeskTools, Agent):
         self.business = business
 
     async def on_enter(self) -> None:
+        engine = self.session.tts
+        if engine is None:  # a text-only session
+            self.session.say(self._greeting, allow_interruptions=True)
+            return
+        # synthesized once per process, and this time while the caller subscribes (greeting_audio.py)
+        audio = greeting_audio(
+            self._greeting, engine, lambda: self.tts_node(_words(self._greeting), ModelSettings())
+        )
         await until_caller_listens(self.session)
         # A fixed greeting is spoken directly: no LLM round trip before the caller hears us.
-        self.session.say(self._greeting, allow_interruptions=True)
+        self.session.say(self._greeting, audio=audio, allow_interruptions=True)
 
     def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
@@ -68,14 +82,21 @@ class FrontDesk(FrontDeskTools, Agent):
         self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
     ) -> AsyncIterable[stt.SpeechEvent | str] | None:
         # the energy gate hears the caller's sound before Silero does (agent/turns/barge_in_gate.py)
-        events = Agent.default.stt_node(self, tap_caller_audio(audio, self.session), model_settings)
+        tapped = tap_caller_audio(audio, self.session.userdata.barge_in_gate)
+        events = Agent.default.stt_node(self, tapped, model_settings)
         if events is None:
             return None
+        detector = self.session.turn_detection
+        words_detector = detector if isinstance(detector, WordsTurnDetector) else None
         # "uh-huh" over a reply must not end it (agent/turns/backchannel_filter.py)
-        events = hold_backchannels(events, self.session)
+        events = hold_backchannels(
+            events,
+            self.session,
+            min_word_confidence=words_detector.min_word_confidence if words_detector else MIN_WORD_CONFIDENCE,
+        )
         # the turn detector reads how sure the STT was of each final's last words
-        if isinstance(detector := self.session.turn_detection, WordsTurnDetector):
-            events = detector.heard.watch(events)
+        if words_detector is not None:
+            events = words_detector.heard.watch(events)
         # a final the STT was unsure of is a failed turn for the escalation policy
         return confidence_of_finals(events, self.session.userdata)
 

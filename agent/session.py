@@ -85,7 +85,9 @@ def build_session(
         acknowledgement_max_s=settings.acknowledgement_max_s,
     )
     if settings.barge_in_gate:
-        BargeInGate(session, gate_settings(settings), acknowledgement_max_s=settings.acknowledgement_max_s)
+        call_state.barge_in_gate = BargeInGate(
+            session, gate_settings(settings), acknowledgement_max_s=settings.acknowledgement_max_s
+        )
     return session
 
 

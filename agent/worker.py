@@ -17,6 +17,7 @@ from agent.escalation.policy import EscalationPolicy
 from agent.escalation.transfer import EscalationDeps, TransferDesk
 from agent.escalation.watcher import watch_llm_failover, watch_turns
 from agent.front_desk import FrontDesk
+from agent.greeting_audio import greeting_voice, keep_greetings_in
 from agent.overflow.held_call import is_handoff
 from agent.overflow.hold_audio import ANSWERED_AFTER_WAITING
 from agent.overflow.rescue import is_rescue, keep_alive
@@ -64,6 +65,8 @@ def prewarm(proc: JobProcess) -> None:
     # loop, which otherwise lands inside every call's greeting and cuts its first word short
     hyphenate_word("warm")
     dialog_slots.warm_up()  # dateparser's lazy patterns, else compiled mid-call
+    # the greeting is synthesized once and replayed from there (agent/greeting_audio.py)
+    keep_greetings_in(settings.data_dir / "greetings", greeting_voice(settings))
     # one breaker per backend per process: an outage seen by one call fails the next fast
     proc.userdata["business"] = build_business(settings, backend)
 

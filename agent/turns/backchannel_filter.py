@@ -5,6 +5,10 @@ without a final transcript; a final transcript, however short, ends the reply in
 that is only an acknowledgement, heard while a reply is in flight, is held back. If the caller goes
 on ("okay, I need a plumber"), it is put back in front of what follows, so no word is lost. If the
 utterance ends with it, it is dropped, unless the reply had already ended: then it answers that.
+
+A short final the STT guessed every word of is held the same way. Whisper reads a cough or an
+"mm-hmm" as a word ("riot.", "Okay, thank you."), which would end the reply like a real one; an STT
+that reports word confidences (Deepgram, the offline Whisper) marks such a reading as unsure.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator
 
 from livekit.agents import AgentSession, stt
+from livekit.agents.utils import is_given
 
 from agent.turns.backchannel import is_backchannel
+from agent.turns.word_confidence import MIN_WORD_CONFIDENCE
+from agent.turns.words import BACKCHANNEL_MAX_TOKENS
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +30,15 @@ def reply_in_flight(session: AgentSession) -> bool:
     """A reply is being played, or is paused by the caller's speech."""
     speech = session.current_speech
     return speech is not None and not speech.done() and speech.allow_interruptions
+
+
+def guessed_throughout(event: stt.SpeechEvent, min_confidence: float) -> bool:
+    """A final of a few words, every one below `min_confidence`: the STT heard a sound, not words."""
+    words = event.alternatives[0].words if event.alternatives else None
+    if not words or len(words) > BACKCHANNEL_MAX_TOKENS:
+        return False
+    confidences = [getattr(word, "confidence", None) for word in words]
+    return all(is_given(c) and c is not None and c < min_confidence for c in confidences)
 
 
 def _text(event: stt.SpeechEvent) -> str:
@@ -45,7 +61,10 @@ def _with_text(event: stt.SpeechEvent, text: str) -> stt.SpeechEvent:
 
 
 async def hold_backchannels(
-    events: AsyncIterable[stt.SpeechEvent | str], session: AgentSession
+    events: AsyncIterable[stt.SpeechEvent | str],
+    session: AgentSession,
+    *,
+    min_word_confidence: float = MIN_WORD_CONFIDENCE,
 ) -> AsyncIterator[stt.SpeechEvent | str]:
     """`events`, with acknowledgements over a reply held back (see the module docstring)."""
     held: list[stt.SpeechEvent] = []
@@ -55,9 +74,15 @@ async def hold_backchannels(
             continue
         if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
             held_text = " ".join(_text(e) for e in held)
-            if reply_in_flight(session) and is_backchannel(f"{held_text} {_text(event)}"):
+            acknowledgement = is_backchannel(f"{held_text} {_text(event)}")
+            if reply_in_flight(session) and (
+                acknowledgement or guessed_throughout(event, min_word_confidence)
+            ):
                 held.append(event)
-                logger.debug("holding a backchannel", extra={"text": _text(event)})
+                logger.debug(
+                    "holding a backchannel" if acknowledgement else "holding a guessed reading",
+                    extra={"words": len(_text(event).split())},
+                )
                 continue
             if held:
                 event = _with_text(event, f"{held_text} {_text(event)}".strip())

@@ -7,7 +7,6 @@ installed once the session has its outputs.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import AsyncIterable, AsyncIterator
 
 import numpy as np
@@ -17,8 +16,6 @@ from livekit.agents import AgentSession, AgentStateChangedEvent
 from agent.turns.backchannel_filter import reply_in_flight
 from agent.turns.energy_gate import EnergyGate, GateSettings
 from agent.turns.gated_output import GatedAudioOutput
-
-_GATES: weakref.WeakKeyDictionary[AgentSession, BargeInGate] = weakref.WeakKeyDictionary()
 
 
 class BargeInGate:
@@ -31,7 +28,6 @@ class BargeInGate:
         self._acknowledgement_max_s = acknowledgement_max_s
         self.output: GatedAudioOutput | None = None
         session.on("agent_state_changed", self._on_agent_state)
-        _GATES[session] = self
 
     def _on_agent_state(self, event: AgentStateChangedEvent) -> None:
         # the session has its room output once it leaves "initializing", before any reply plays
@@ -68,10 +64,9 @@ class BargeInGate:
 
 
 async def tap_caller_audio(
-    audio: AsyncIterable[rtc.AudioFrame], session: AgentSession
+    audio: AsyncIterable[rtc.AudioFrame], gate: BargeInGate | None
 ) -> AsyncIterator[rtc.AudioFrame]:
-    """`audio`, unchanged, fed on its way to the session's gate (if it has one)."""
-    gate = _GATES.get(session)
+    """`audio`, unchanged, fed on its way to the call's gate (if it has one)."""
     try:
         async for frame in audio:
             if gate is not None:

@@ -46,6 +46,7 @@ class WordsTurnDetector:
         min_word_confidence: float = MIN_WORD_CONFIDENCE,
     ) -> None:
         self._on_verdict = on_verdict
+        self.min_word_confidence = min_word_confidence
         self.heard = LastFinal(min_word_confidence)
         """The STT's latest final and the words it was unsure of; fed by the Agent's `stt_node`."""
 

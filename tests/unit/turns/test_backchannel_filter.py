@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livekit.agents import stt
+from livekit.agents.types import TimedString
 
 from agent.turns.backchannel_filter import hold_backchannels
 
@@ -25,9 +26,13 @@ class _Session:
     current_speech: _Speech | None = None
 
 
-def _final(text: str) -> stt.SpeechEvent:
+def _final(text: str, confidences: list[float] | None = None) -> stt.SpeechEvent:
+    words = None
+    if confidences is not None:
+        words = [TimedString(word, confidence=c) for word, c in zip(text.split(), confidences, strict=True)]
     return stt.SpeechEvent(
-        type=stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives=[stt.SpeechData(language="en", text=text)]
+        type=stt.SpeechEventType.FINAL_TRANSCRIPT,
+        alternatives=[stt.SpeechData(language="en", text=text, words=words)],
     )
 
 
@@ -83,3 +88,25 @@ async def test_a_yes_said_as_the_reply_ended_answers_it() -> None:
 async def test_an_uninterruptible_reply_filters_nothing() -> None:
     session = _Session(_Speech(allow_interruptions=False))
     assert await _run(session, [_final("Uh-huh."), END]) == ["Uh-huh.", "END_OF_SPEECH"]
+
+
+async def test_a_sound_read_as_a_guessed_word_over_a_reply_is_held() -> None:
+    session = _Session(_Speech())
+    assert await _run(session, [_final("riot.", [0.21]), END]) == ["END_OF_SPEECH"]
+
+
+async def test_a_guessed_word_before_real_words_is_kept_in_front() -> None:
+    session = _Session(_Speech())
+    out = await _run(session, [_final("riot.", [0.21]), _final("Stop please.", [0.9, 0.8]), END])
+    assert out == ["riot. Stop please.", "END_OF_SPEECH"]
+
+
+async def test_a_short_reading_with_one_sure_word_ends_the_reply() -> None:
+    session = _Session(_Speech())
+    out = await _run(session, [_final("No, stop.", [0.3, 0.92]), END])
+    assert out == ["No, stop.", "END_OF_SPEECH"]
+
+
+async def test_a_guessed_answer_with_no_reply_in_flight_passes() -> None:
+    out = await _run(_Session(None), [_final("Yes.", [0.2]), END])
+    assert out == ["Yes.", "END_OF_SPEECH"]

@@ -52,7 +52,7 @@ async def test_a_sound_over_a_reply_holds_it_and_its_end_releases_it() -> None:
     voice = (3000 * np.sin(2 * np.pi * 200 * t)).astype(np.int16)
     samples = np.concatenate([np.zeros(RATE // 2, np.int16), voice, np.zeros(RATE // 2, np.int16)])
     frames = _frames(samples)
-    passed = [frame async for frame in tap_caller_audio(_audio(frames), session)]  # type: ignore[arg-type]
+    passed = [frame async for frame in tap_caller_audio(_audio(frames), gate)]
     assert passed == frames
     assert sink.calls == ["pause", "resume"]
 
@@ -73,8 +73,9 @@ def test_an_output_that_cannot_pause_is_left_alone() -> None:
 async def test_a_tap_that_ends_mid_sound_releases_the_reply() -> None:
     session = _Session()
     sink = session.output.audio
-    BargeInGate(session, GateSettings(), acknowledgement_max_s=1.0).install()  # type: ignore[arg-type]
+    gate = BargeInGate(session, GateSettings(), acknowledgement_max_s=1.0)  # type: ignore[arg-type]
+    gate.install()
     voice = (3000 * np.sin(2 * np.pi * 200 * np.arange(RATE // 5) / RATE)).astype(np.int16)
     frames = _frames(np.concatenate([np.zeros(RATE // 2, np.int16), voice]))
-    _ = [frame async for frame in tap_caller_audio(_audio(frames), session)]  # type: ignore[arg-type]
+    _ = [frame async for frame in tap_caller_audio(_audio(frames), gate)]
     assert sink.calls == ["pause", "resume"]

@@ -1,0 +1,145 @@
+"""The greeting is synthesized once per process and replayed; a failed or switched synthesis is not kept."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from livekit import rtc
+
+from agent.greeting_audio import forget_kept_greetings, greeting_audio, keep_greetings_in
+
+
+class _Voice:
+    def __init__(self, model: str = "voice-a") -> None:
+        self.provider = "test"
+        self.model = model
+
+
+def _frame(i: int) -> rtc.AudioFrame:
+    return rtc.AudioFrame(bytes([i]) * 320, 16000, 1, 160)
+
+
+@pytest.fixture(autouse=True)
+def _fresh(tmp_path: Path) -> Iterator[None]:
+    keep_greetings_in(tmp_path / "greetings", "voice settings")
+    forget_kept_greetings()
+    yield
+    forget_kept_greetings()
+    keep_greetings_in(None, "")
+
+
+async def _collect(audio: object) -> list[bytes]:
+    return [bytes(frame.data.cast("B")) async for frame in audio]  # type: ignore[attr-defined]
+
+
+async def test_the_second_call_replays_the_first_calls_audio_without_synthesizing() -> None:
+    voice = _Voice()
+    syntheses = 0
+
+    async def synthesize() -> AsyncIterator[rtc.AudioFrame]:
+        nonlocal syntheses
+        syntheses += 1
+        for i in range(3):
+            yield _frame(i)
+
+    first = await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    second = await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    assert first == second and len(first) == 3
+    assert syntheses == 1
+    await _collect(greeting_audio("Hi again.", voice, synthesize))  # type: ignore[arg-type]
+    assert syntheses == 2
+
+
+async def test_a_failed_synthesis_plays_what_came_and_is_not_kept() -> None:
+    voice = _Voice()
+    calls = 0
+
+    async def synthesize() -> AsyncIterator[rtc.AudioFrame]:
+        nonlocal calls
+        calls += 1
+        yield _frame(1)
+        raise RuntimeError("provider dropped the stream")
+
+    assert len(await _collect(greeting_audio("Hello.", voice, synthesize))) == 1  # type: ignore[arg-type]
+    await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    assert calls == 2
+
+
+async def test_a_synthesis_that_switched_voice_is_not_kept() -> None:
+    voice = _Voice("cloud")
+    calls = 0
+
+    async def synthesize() -> AsyncIterator[rtc.AudioFrame]:
+        nonlocal calls
+        calls += 1
+        yield _frame(1)
+        voice.model = "backup"  # the fallback adapter moved on part way
+
+    await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    voice.model = "cloud"  # recovered
+    await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    assert calls == 2
+
+
+async def test_a_greeting_cut_short_still_finishes_its_synthesis_for_the_next_call() -> None:
+    voice = _Voice()
+    calls = 0
+
+    async def synthesize() -> AsyncIterator[rtc.AudioFrame]:
+        nonlocal calls
+        calls += 1
+        for i in range(5):
+            yield _frame(i)
+
+    audio = greeting_audio("Hello.", voice, synthesize).__aiter__()  # type: ignore[arg-type]
+    await audio.__anext__()
+    await audio.aclose()  # the caller talked over the greeting
+    assert len(await _collect(greeting_audio("Hello.", voice, synthesize))) == 5  # type: ignore[arg-type]
+    assert calls == 1
+
+
+async def test_the_next_job_process_replays_the_kept_file(tmp_path: Path) -> None:
+    voice = _Voice()
+    calls = 0
+
+    async def synthesize() -> AsyncIterator[rtc.AudioFrame]:
+        nonlocal calls
+        calls += 1
+        for i in range(4):
+            yield _frame(i)
+
+    first = await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    for _ in range(20):  # the file is written off the event loop once the synthesis ends
+        if list((tmp_path / "greetings").glob("*.npz")):
+            break
+        await asyncio.sleep(0.05)
+    forget_kept_greetings()  # a new process: nothing in memory
+    replayed = await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    assert b"".join(replayed) == b"".join(first)  # the same audio, in 20 ms frames
+    assert calls == 1
+    keep_greetings_in(tmp_path / "greetings", "another voice")  # VOICE settings changed
+    await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    assert calls == 2
+
+
+async def test_a_torn_file_is_ignored_and_synthesized_again(tmp_path: Path) -> None:
+    voice = _Voice()
+    calls = 0
+
+    async def synthesize() -> AsyncIterator[rtc.AudioFrame]:
+        nonlocal calls
+        calls += 1
+        yield _frame(1)
+
+    await _collect(greeting_audio("Hello.", voice, synthesize))  # type: ignore[arg-type]
+    for _ in range(20):
+        if files := list((tmp_path / "greetings").glob("*.npz")):
+            break
+        await asyncio.sleep(0.05)
+    files[0].write_bytes(b"not a greeting")
+    forget_kept_greetings()
+    assert len(await _collect(greeting_audio("Hello.", voice, synthesize))) == 1  # type: ignore[arg-type]
+    assert calls == 2
