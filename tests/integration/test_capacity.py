@@ -18,8 +18,11 @@ from agent.config import load_settings
 from tests.integration.conftest import RunningServer, RunningWorker, launch_worker, settings_for
 
 GREETING_WITHIN_MS = 2000
-BURST_PAST_CAPACITY_BOUND_MS = 3500
-"""Eight calls set up at once on two cores: a loose regression bound, the target lives in the benchmark."""
+BURST_PAST_CAPACITY_BOUND_MS = 7500
+"""Eight calls set up at once on two cores, with their eight WebRTC callers in this process: only
+a call left in silence fails this (the callers give up at 8 s). The 2 s target lives in the
+benchmark. Measured here on 2026-12-03, over 7 runs: the first greeting 1.3-1.8 s, the last
+2.3-6.5 s; joining the room alone took the waiting line 1.5-2.3 s of it (docs/capacity.md)."""
 
 
 @pytest.fixture(scope="module")
