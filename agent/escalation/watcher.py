@@ -9,6 +9,7 @@ from livekit.agents import AgentSession, ConversationItemAddedEvent, llm, stt
 
 from agent.call_state import CallState
 from agent.escalation.policy import Escalation, FailureReason
+from agent.turns.stt_finals import tap_finals
 
 logger = logging.getLogger("voice_agent.escalation")
 
@@ -53,15 +54,8 @@ def watch_llm_failover(adapter: object, state: CallState) -> None:
     adapter.on("llm_availability_changed", _changed)
 
 
-async def confidence_of_finals(
+def confidence_of_finals(
     events: AsyncIterable[stt.SpeechEvent | str], state: CallState
 ) -> AsyncIterator[stt.SpeechEvent | str]:
     """Passes the STT's events on, telling the policy how sure each final transcript was."""
-    async for event in events:
-        if (
-            isinstance(event, stt.SpeechEvent)
-            and event.type == stt.SpeechEventType.FINAL_TRANSCRIPT
-            and event.alternatives
-        ):
-            state.policy.heard_with_confidence(event.alternatives[0].confidence)
-        yield event
+    return tap_finals(events, lambda final: state.policy.heard_with_confidence(final.confidence))

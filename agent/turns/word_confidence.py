@@ -20,6 +20,8 @@ from livekit.agents import stt
 from livekit.agents.types import TimedString
 from livekit.agents.utils import is_given
 
+from agent.turns.stt_finals import tap_finals
+
 MIN_WORD_CONFIDENCE = 0.5
 """Below this a trailing word is a guess (docs/turn-taking.md has the measured distributions)."""
 
@@ -67,15 +69,6 @@ class LastFinal:
             return 0
         return last.unsure_tail
 
-    async def watch(
-        self, events: AsyncIterable[stt.SpeechEvent | str]
-    ) -> AsyncIterator[stt.SpeechEvent | str]:
+    def watch(self, events: AsyncIterable[stt.SpeechEvent | str]) -> AsyncIterator[stt.SpeechEvent | str]:
         """Passes the STT's events on, noting each final on the way."""
-        async for event in events:
-            if (
-                isinstance(event, stt.SpeechEvent)
-                and event.type == stt.SpeechEventType.FINAL_TRANSCRIPT
-                and event.alternatives
-            ):
-                self.heard(event.alternatives[0])
-            yield event
+        return tap_finals(events, self.heard)

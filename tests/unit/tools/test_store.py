@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 
 import pytest
@@ -83,3 +84,11 @@ async def test_fifty_concurrent_calls_write_without_lock_errors(store: SQLiteBac
     errors = [r for r in results if isinstance(r, BaseException)]
     assert errors == []
     assert store.count("tickets") == 1 + 50 and store.count("callbacks") == 50
+
+
+async def test_every_day_ahead_has_open_slots(store: SQLiteBackend) -> None:
+    # "tomorrow" or "in three days" must be bookable whatever day the demo or the tests run
+    first = dt.date.today() + dt.timedelta(days=1)
+    for offset in range(7):
+        day = first + dt.timedelta(days=offset)
+        assert await store.open_slots("plumbing", day, day, "60614", "any"), day.strftime("%A")
