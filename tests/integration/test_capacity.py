@@ -17,7 +17,12 @@ from agent.capacity import WAITING_LINE_ROLE
 from agent.config import load_settings
 from tests.integration.conftest import RunningServer, RunningWorker, launch_worker, settings_for
 
-GREETING_WITHIN_MS = 2000
+BURST_UP_TO_CAPACITY_BOUND_MS = 5000
+"""Loose, like the bound below: the 2 s greeting target is the benchmark's (`voice-agent bench load`,
+greeting per level). Four calls at once on two cores, their callers in this process, measured on
+2026-12-03: alone 1.1-1.9 s for the last greeting; 2.0-2.2 s after the rest of a fresh clone's
+suite; 2.5-3.4 s on CI, which failed the 2 s this test used to assert. A call left in silence, or
+a burst gone back to one process start per call (~4 s each), still fails it."""
 BURST_PAST_CAPACITY_BOUND_MS = 7500
 """Eight calls set up at once on two cores, with their eight WebRTC callers in this process: only
 a call left in silence fails this (the callers give up at 8 s). The 2 s target lives in the
@@ -74,7 +79,7 @@ async def test_a_burst_up_to_capacity_is_greeted(
     print(f"burst of {calls}: greetings {greetings} ms")
     assert len(greetings) == calls, f"{calls - len(greetings)} of {calls} calls were never answered"
     assert all("how can i help" in report.greeting_text.lower() for report in reports)
-    assert greetings[-1] < GREETING_WITHIN_MS
+    assert greetings[-1] < BURST_UP_TO_CAPACITY_BOUND_MS
 
 
 async def test_a_burst_past_capacity_is_answered_by_agents_then_the_waiting_line(

@@ -160,9 +160,11 @@ async def _voicemail_call(settings: Settings, data_dir: str) -> None:
         await caller.say("Tomorrow morning please.")
         await caller.wait_for_text("what number", timeout=20)
         await asyncio.sleep(1.0)
-        # as a person would: if the number read back is wrong, say no and give it again
-        for _attempt in range(3):
-            reply = await caller.reply_to("My number is three one two five five five zero one nine eight.")
+        # as a person would: in groups, and if the number read back is wrong, say no and give it again
+        tries = 0
+        for _ in range(3):
+            tries += 1
+            reply = await caller.reply_to("My number is three one two, five five five, zero one nine eight.")
             await asyncio.sleep(1.0)
             if "3 1 2, 5 5 5, 0 1 9 8" in reply:  # read back digit by digit
                 break
@@ -188,7 +190,8 @@ async def _voicemail_call(settings: Settings, data_dir: str) -> None:
     print(
         f"\ncaller's last word -> hold message audible {hold_heard_at - spoke_at:.2f} s; hold message ends -> "
         f"voicemail prompt ends {prompt_at - hold_at:.2f} s (decline + {RING_TIMEOUT_S:.0f} s ring); "
-        f"caller's last word -> callback stored {stored_at - spoke_at:.1f} s (the caller dictating included)"
+        f"caller's last word -> callback stored {stored_at - spoke_at:.1f} s (the caller dictating included); "
+        f"number heard right on try {tries}"
     )
 
 
