@@ -26,6 +26,7 @@ from agent.providers.offline import shared_models
 from agent.providers.offline.dialog import slots as dialog_slots
 from agent.providers.offline.whisper_stt import WhisperSTT
 from agent.session import build_session
+from agent.speaking_rate import use_batched_speaking_rate
 from agent.telemetry import setup as telemetry_setup
 from agent.telemetry.call_telemetry import CallTelemetry, observe_call
 from agent.telemetry.logs import install_job_filter
@@ -64,6 +65,8 @@ def prewarm(proc: JobProcess) -> None:
     # the transcript synchronizer builds its hyphenation table on first use: 75 ms on the event
     # loop, which otherwise lands inside every call's greeting and cuts its first word short
     hyphenate_word("warm")
+    # and its speaking-rate estimate ran ~120 ms of FFTs on the loop as each greeting started
+    use_batched_speaking_rate()
     dialog_slots.warm_up()  # dateparser's lazy patterns, else compiled mid-call
     # the greeting is synthesized once and replayed from there (agent/greeting_audio.py)
     keep_greetings_in(settings.data_dir / "greetings", greeting_voice(settings))
