@@ -39,10 +39,6 @@ def spectral_flux(audio: np.ndarray, sample_rate: int) -> float:
     return float(np.mean(np.sum(np.abs(np.diff(magnitudes, axis=0)), axis=1)))
 
 
-def _batched_spectral_flux(_stream: SpeakingRateStream, audio: np.ndarray, sample_rate: int) -> float:
-    return spectral_flux(audio, sample_rate)
-
-
 def use_batched_speaking_rate() -> None:
     """Once per job process (prewarm), before any call builds its synchronizer."""
-    SpeakingRateStream._spectral_flux = _batched_spectral_flux  # type: ignore[method-assign]
+    SpeakingRateStream._spectral_flux = staticmethod(spectral_flux)  # type: ignore[method-assign,assignment]
