@@ -47,17 +47,13 @@ async def test_two_calls_in_two_rooms_are_both_served(
     assert second.turns[0].agent_said and "zip code" not in second.turns[0].agent_said.lower()
 
 
-async def test_greetings_log_no_sdk_error_and_no_synchronizer_stall(
-    shared_server: RunningServer, shared_worker: RunningWorker
-) -> None:
-    """Two calls in a row: the second replays the kept greeting, whose frames arrive at once."""
+async def test_greetings_log_no_sdk_error(shared_server: RunningServer, shared_worker: RunningWorker) -> None:
+    """Two calls in a row, the second replaying the kept greeting."""
     settings = settings_for(shared_server, shared_worker)
     for _ in range(2):
         assert (await place_call(settings, [], timeout=30)).greeting_ms is not None
     # livekit.yaml accepts the SDK's data-track channel; refused, every call logged this ERROR
     assert shared_worker.log_count("'_data_track' closed unexpectedly") == 0
-    # agent/speaking_rate.py; LiveKit's per-frame loop stalled a replayed greeting 103-121 ms
-    assert shared_worker.log_count("_speaking_rate.py") == 0
 
 
 def test_call_with_wrong_keys_exits_2_in_one_line(shared_server: RunningServer) -> None:

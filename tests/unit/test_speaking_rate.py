@@ -11,6 +11,7 @@ from livekit.agents.voice.transcription._speaking_rate import (
     _SpeakingRateDetectionOptions,
 )
 
+from agent import worker
 from agent.speaking_rate import LIVEKIT_SPECTRAL_FLUX, spectral_flux, use_batched_speaking_rate
 
 
@@ -56,3 +57,9 @@ def test_installed_it_serves_livekit_s_rate_estimate() -> None:
         assert _stream()._compute_speaking_rate(audio, 24000) == pytest.approx(before, rel=1e-12)
     finally:
         SpeakingRateStream._spectral_flux = LIVEKIT_SPECTRAL_FLUX  # type: ignore[method-assign]
+
+
+def test_every_job_process_installs_it_before_its_call() -> None:
+    # a pin, not a timing: the loop stall it removes (103-121 ms a greeting) is too close to
+    # LiveKit's 100 ms warn line to be a reliable integration check
+    assert "use_batched_speaking_rate()" in inspect.getsource(worker.prewarm)
