@@ -76,8 +76,9 @@ class Settings(BaseSettings):
     """Wait after speech when the caller has not finished ("for...", "um", half a phone number):
     longer than the pauses people make between groups of digits (docs/turn-taking.md)."""
     end_of_turn_min_word_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
-    """A last word the STT is less sure of than this cannot finish a phrase the words before it
-    leave open ("for" heard as "for it."). Per-word confidence from Deepgram or Whisper; 0 trusts every word."""
+    """Words the STT is less sure of than this may be misread: a short final made only of them does
+    not stop a reply (agent/turns/backchannel_filter.py). The end-of-turn verdict doubts only words
+    with no speech under them (agent/turns/word_confidence.py). 0 trusts every word."""
     interruption_min_speech_s: Annotated[float, Field(ge=0.0, le=2.0)] = 0.06
     """Caller speech over the agent that pauses its reply; short, because a paused reply resumes."""
     false_interruption_resume_s: Annotated[float, Field(ge=0.0, le=5.0)] = 0.02

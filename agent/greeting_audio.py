@@ -20,25 +20,21 @@ that changed voice part way, failed, or stopped early is not kept.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from livekit import rtc
 from livekit.agents import tts
+
+from agent.replies.kept_audio import load_frames, store_frames
 
 if TYPE_CHECKING:
     from agent.config import Settings
 
 logger = logging.getLogger("agent.greeting")
-
-FRAME_S = 0.02
 
 _directory: Path | None = None
 _voice_settings = ""
@@ -77,41 +73,13 @@ def _file(key: str) -> Path | None:
 
 def _load(key: str) -> tuple[rtc.AudioFrame, ...] | None:
     path = _file(key)
-    if path is None or not path.is_file():
-        return None
-    try:
-        with np.load(path) as stored:
-            samples, rate, channels = stored["samples"], int(stored["rate"]), int(stored["channels"])
-    except (OSError, ValueError, KeyError) as error:  # a torn or foreign file: synthesize again
-        logger.warning("ignoring a kept greeting", extra={"file": path.name, "error": type(error).__name__})
-        return None
-    step = max(1, int(rate * FRAME_S)) * channels
-    return tuple(
-        rtc.AudioFrame(
-            samples[i : i + step].tobytes(), rate, channels, samples[i : i + step].size // channels
-        )
-        for i in range(0, samples.size, step)
-    )
+    return None if path is None else load_frames(path)
 
 
 def _store(key: str, frames: list[rtc.AudioFrame]) -> None:
     path = _file(key)
-    if path is None:
-        return
-    first = frames[0]
-    if any(f.sample_rate != first.sample_rate or f.num_channels != first.num_channels for f in frames):
-        return
-    samples = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in frames])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # written whole, then renamed: a process reading at the same moment never sees half a file
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as out:
-            np.savez(out, samples=samples, rate=first.sample_rate, channels=first.num_channels)
-        os.replace(out.name, path)
-    except OSError as error:
-        logger.warning("could not keep the greeting", extra={"error": type(error).__name__})
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(out.name)
+    if path is not None:
+        store_frames(path, frames)
 
 
 async def _replay(frames: tuple[rtc.AudioFrame, ...]) -> AsyncIterator[rtc.AudioFrame]:

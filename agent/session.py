@@ -61,7 +61,9 @@ def turn_handling_options(settings: Settings) -> TurnHandlingOptions:
             "resume_false_interruption": True,
             "false_interruption_timeout": settings.false_interruption_resume_s,
         },
-        "preemptive_generation": {"enabled": True},
+        # the reply's first audio is synthesized while the turn is still being judged, and kept
+        # only if the final transcript agrees (LiveKit discards it otherwise, unplayed)
+        "preemptive_generation": {"enabled": True, "preemptive_tts": True},
     }
 
 

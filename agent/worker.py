@@ -25,6 +25,7 @@ from agent.providers.factory import Providers, build_providers
 from agent.providers.offline import shared_models
 from agent.providers.offline.dialog import slots as dialog_slots
 from agent.providers.offline.whisper_stt import WhisperSTT
+from agent.replies.quick_confirms import QuickConfirms, timer_for_chain
 from agent.session import build_session
 from agent.speaking_rate import use_batched_speaking_rate
 from agent.telemetry import setup as telemetry_setup
@@ -96,10 +97,10 @@ async def entrypoint(ctx: JobContext) -> None:
     telemetry = _observe(ctx, session, call_state, settings, providers=providers)
     # a call that waited in line was already welcomed: it hears that it is through, not a second welcome
     greeting = _greeting_for(ctx.job.metadata, settings)
-    front_desk = FrontDesk(greeting=greeting, business=business)
-    _escalate_through(
-        session, call_state, settings, front_desk, fillers=[telemetry.budgets.actions.filler_text]
+    front_desk = FrontDesk(
+        greeting=greeting, business=business, confirms=QuickConfirms(timer_for_chain(providers.chain))
     )
+    _escalate_through(session, call_state, settings, front_desk)
     watch_llm_failover(providers.llm, call_state)
     logger.info("call starting", extra={"providers": providers.chain})
     with telemetry.current():
@@ -170,7 +171,7 @@ def _observe(
         call_state,
         settings,
         chain=providers.chain,
-        adapters={"stt": providers.stt, "llm": providers.llm, "tts": providers.tts},
+        adapters={"stt": providers.stt, "llm": providers.llm, "tts": providers.tts_chain},
     )
     TOOL_METRICS.subscribe(lambda record: telemetry.observer.record_tool_call(record, ended_at=time.time()))
 
@@ -186,15 +187,13 @@ def _escalate_through(
     call_state: CallState,
     settings: Settings,
     front_desk: FrontDesk,
-    *,
-    fillers: list[str],
 ) -> None:
     """The policy hears every turn; when it (or a tool) escalates, the transfer desk takes over."""
     deps = EscalationDeps(settings, front_desk.business.backend, front_desk.store_callback)
     call_state.handoff = lambda escalation, opening: TransferDesk(
         escalation=escalation, opening=opening, deps=deps
     )
-    watch_turns(session, call_state, fillers=[FILLER, *fillers])
+    watch_turns(session, call_state, fillers=[FILLER])
 
 
 def build_server(settings: Settings) -> AgentServer:

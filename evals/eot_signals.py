@@ -11,7 +11,7 @@ import numpy as np
 from agent.audio import first_audible_sample, resample
 from agent.caller import AUDIBLE_DBFS, SAMPLE_RATE, synthesize_utterance
 from agent.turns.end_of_turn import judge, judge_doubting
-from agent.turns.word_confidence import MIN_WORD_CONFIDENCE, unsure_tail
+from agent.turns.word_confidence import UNHEARD_WORD_CONFIDENCE, unsure_tail
 
 MODEL_RATE = 16_000
 TRAILING_SILENCE_S = 0.2
@@ -59,7 +59,8 @@ def measure() -> list[dict[str, object]]:
             decoded = whisper.transcribe_words(pcm, MODEL_RATE)
             heard = decoded.text if decoded is not None else ""
             words = list(decoded.words) if decoded is not None else []
-            unsure = unsure_tail(words, MIN_WORD_CONFIDENCE)  # type: ignore[arg-type]
+            # the verdict doubts only words with no speech under them (agent/turns/word_confidence.py)
+            unsure = unsure_tail(words, UNHEARD_WORD_CONFIDENCE)  # type: ignore[arg-type]
             rows.append(
                 {
                     "said": text,

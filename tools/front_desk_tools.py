@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import ToolError
+from livekit.agents.voice import SpeechHandle
 
 from agent.call_state import CallState
 from agent.escalation.policy import FailureReason, Trigger, asks_for_manager
@@ -49,6 +50,13 @@ class FrontDeskTools:
 
     business: BusinessContext
 
+    def tool_filler(self) -> str | Callable[[int], SpeechHandle | str | None]:
+        """What a tool still running after `filler_after_s` says (an Agent may say pre-rendered audio)."""
+        return FILLER
+
+    def tool_started(self, tool: str, call_id: str) -> None:
+        """Called as each backend operation of a tool call starts: an Agent may say a confirm."""
+
     async def _guarded(
         self,
         ctx: RunContext[CallState],
@@ -60,8 +68,9 @@ class FrontDeskTools:
         """Run through the resilience layer; side effects pass `arguments` and get an idempotency key."""
         state = ctx.userdata
         key = derive_key(state.call_id, tool, arguments) if arguments is not None else None
+        self.tool_started(tool, ctx.function_call.call_id)
         try:
-            async with ctx.with_filler(FILLER, delay=self.business.filler_after_s):
+            async with ctx.with_filler(self.tool_filler(), delay=self.business.filler_after_s):
                 return await self.business.runner.run(
                     tool, lambda: operation(key), call_id=state.call_id, key=key, retry_safe=True
                 )

@@ -23,12 +23,19 @@ def deepgram_stt(settings: Settings) -> deepgram.STT:
     endpoint = (
         {"base_url": deepgram_listen_url(settings.deepgram_base_url)} if settings.deepgram_base_url else {}
     )
-    return deepgram.STT(
+    listener = deepgram.STT(
         model=settings.deepgram_model,
         interim_results=True,
         api_key=settings.deepgram_api_key.get_secret_value(),
         **endpoint,
     )
+    # The plugin's stream already sends Deepgram's {"type": "Finalize"} on a flush, but does not
+    # declare it (livekit-plugins-deepgram 1.8.x). Declared, LiveKit flushes at the end of turn
+    # our verdict calls (at once when finished, halfway through the wait when not) and waits for
+    # that final, instead of for Deepgram's own endpointing silence. The capabilities object is
+    # this instance's own, so no other STT is changed.
+    listener.capabilities.manual_flush = True
+    return listener
 
 
 def openai_llm(settings: Settings) -> openai.LLM:

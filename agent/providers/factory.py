@@ -14,6 +14,8 @@ from agent.providers.offline.sphinx_partials import SphinxPartials
 from agent.providers.offline.streaming_stt import OfflineStreamingSTT
 from agent.providers.offline.whisper_stt import WhisperSTT
 from agent.providers.watchdog import WatchdogLLM, WatchdogSTT, WatchdogTTS
+from agent.replies.phrase_cache import PhraseCacheTTS
+from agent.replies.pipelined_tts import PipelinedTTS
 
 logger = logging.getLogger("voice_agent.providers")
 
@@ -23,6 +25,9 @@ class Providers:
     stt: stt.STT
     llm: llm.LLM
     tts: tts.TTS
+    """What the session speaks through: `tts_chain` behind pipelined synthesis (agent/replies)."""
+    tts_chain: tts.TTS
+    """The voices themselves, cloud first: their failovers are what telemetry watches."""
     chain: str
     """Human-readable chains, e.g. "stt=deepgram>offline llm=offline tts=offline"."""
 
@@ -49,7 +54,13 @@ def build_providers(
     partials: SphinxPartials | None = None,
     on_failed_turn: FailedTurnHook | None = None,
 ) -> Providers:
-    offline_stt_stream = OfflineStreamingSTT(whisper=offline_stt, vad_model=vad_model, partials=partials)
+    offline_stt_stream = OfflineStreamingSTT(
+        whisper=offline_stt,
+        vad_model=vad_model,
+        partials=partials,
+        # behind Deepgram it must take flushes too, or the FallbackAdapter never sends Finalize
+        accepts_flush=settings.deepgram_api_key is not None,
+    )
     offline_tts = EspeakTTS(
         voice=settings.offline_tts_voice,
         words_per_minute=settings.offline_tts_words_per_minute,
@@ -96,13 +107,23 @@ def build_providers(
         chosen_llm = llm.FallbackAdapter([watched_llm, offline_llm])
         _log_availability("llm", chosen_llm)
     if tts_primary is not None:
-        watched_tts = WatchdogTTS(tts_primary, first_audio_timeout=settings.tts_first_audio_timeout_s)
+        # the cache sits inside the watchdog: a kept phrase answers at once, a miss is still watched
+        cached_tts = PhraseCacheTTS(
+            tts_primary, directory=settings.data_dir / "phrase-cache", voice_settings=cloud_voice(settings)
+        )
+        watched_tts = WatchdogTTS(cached_tts, first_audio_timeout=settings.tts_first_audio_timeout_s)
         chosen_tts = tts.FallbackAdapter([watched_tts, offline_tts])
         _log_availability("tts", chosen_tts)
 
     return Providers(
         stt=chosen_stt,
         llm=chosen_llm,
-        tts=chosen_tts,
+        tts=PipelinedTTS(chosen_tts),
+        tts_chain=chosen_tts,
         chain=" ".join(f"{hop}={name}" for hop, name in names.items()),
     )
+
+
+def cloud_voice(settings: Settings) -> str:
+    """The settings that change how the cloud voice sounds (no key: nothing secret reaches a file name)."""
+    return "|".join((settings.openai_base_url or "", settings.openai_tts_model, settings.openai_tts_voice))

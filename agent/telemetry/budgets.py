@@ -20,8 +20,6 @@ class BudgetFileError(ValueError):
 class LiveActions:
     """What a call does about a breach while it is happening (the [actions] table)."""
 
-    filler_text: str = "One moment."
-    """Spoken once per turn when the LLM's first token is later than its allowance."""
     repeated_breach_turns: int = 3
     """Consecutive breaching turns of one hop before `on_repeated_breach` hooks are called."""
 
@@ -52,13 +50,10 @@ def load_budget_file(path: Path = DEFAULT_BUDGETS) -> BudgetFile:
             raise BudgetFileError(f"{path}: budget for {hop} must be a positive number of milliseconds")
         budgets[hop] = float(value)
     raw = document.get("actions", {})
-    filler = raw.get("filler_text", LiveActions.filler_text)
     turns = raw.get("repeated_breach_turns", LiveActions.repeated_breach_turns)
-    if not isinstance(filler, str) or not filler.strip():
-        raise BudgetFileError(f"{path}: actions.filler_text must be non-empty text")
     if isinstance(turns, bool) or not isinstance(turns, int) or turns < 1:
         raise BudgetFileError(f"{path}: actions.repeated_breach_turns must be a whole number >= 1")
-    return BudgetFile(budgets, LiveActions(filler_text=filler, repeated_breach_turns=turns))
+    return BudgetFile(budgets, LiveActions(repeated_breach_turns=turns))
 
 
 def load_budgets(path: Path = DEFAULT_BUDGETS) -> dict[str, float]:

@@ -56,18 +56,12 @@ class CallTelemetry:
         if session.output.audio is not None:
             session.output.audio.on("playback_started", self.observer.on_playback_started)
 
-    def claim_filler(self) -> str | None:
-        """The filler text, once per turn; None when this turn already had one (or there is no turn)."""
-        turn = self.observer.spans.turn
-        if turn is None or turn.filler_spoken:
-            return None
-        turn.filler_spoken = True
-        turn.span.add_event("voice.filler", {"reason": "llm first token late"})
-        return self.budgets.actions.filler_text
-
-    @property
-    def llm_allowance_s(self) -> float:
-        return self.budgets.budgets_ms.get("voice.hop.llm", 300.0) / 1000
+    def note_confirm(self, text: str, *, predicted_wait_s: float) -> None:
+        """A quick confirm played as the turn ended: the trace shows it, and why."""
+        if (turn := self.observer.spans.turn) is not None:
+            turn.span.add_event(
+                "voice.quick_confirm", {"text": text, "predicted_wait_ms": round(predicted_wait_s * 1000)}
+            )
 
 
 def observe_call(

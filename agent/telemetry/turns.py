@@ -31,7 +31,6 @@ class Turn:
     last_final_at: float | None = None
     tts_recorded: bool = False
     answered: bool = False
-    filler_spoken: bool = False
     eot_probability: float | None = None
     hop_ms: dict[str, float] = field(default_factory=dict)
     breaches: set[str] = field(default_factory=set)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 from agent.turns.words import (
     DANGLING_WORDS,
     FLOOR_TAKING_TOKENS,
+    NUMBER_WORDS,
+    TIME_PREPOSITIONS,
     YES_NO_ANSWERS,
     YES_NO_OPENERS,
     digit_count,
@@ -21,6 +24,9 @@ COMPLETE_PHONE_DIGIT_COUNTS = frozenset({7, 10, 11})
 drops a digit ("three" heard as "free") must not make the first groups look like a zip code."""
 PHONE_WORDS = frozenset({"phone", "cell", "mobile", "telephone"})
 MAX_GROUPED_DIGITS = 11
+_CLOCK_TIME = re.compile(r"(?<![\w,:-])(?:\d{1,2}(?::\d{2})?|" + "|".join(sorted(NUMBER_WORDS)) + r")[.?!]*$")
+"""One hour, or hour and minutes, as the turn's last word ("3.", "10?", "10:30.", "three.");
+not the last group of digits read one by one ("3-1-2.", "6, 0, 6")."""
 
 
 class Verdict(Enum):
@@ -36,8 +42,23 @@ def _asked_yes_no(agent_last_said: str) -> bool:
     return last.endswith("?") and bool(first_word) and first_word[0] in YES_NO_OPENERS
 
 
+def _clock_time(text: str) -> bool:
+    """A time named whole after "at", "by", "until"...: "Can you come at 10?", "at three."
+
+    STTs write a spoken hour as a numeral (Whisper read "at noon" as "at 2."): one or two digits
+    after a time preposition are a time said in full, not the first digits of a phone number."""
+    lowered = text.lower().rstrip()
+    match = _CLOCK_TIME.search(lowered)
+    if match is None:
+        return False
+    before = tokens(lowered[: match.start()])
+    return bool(before) and before[-1] in TIME_PREPOSITIONS
+
+
 def _number_in_progress(words: list[str], text: str) -> bool:
     """Digits read in groups ("three one two ... five five five") and not yet a whole number."""
+    if _clock_time(text):
+        return False
     digits = digit_count(text)
     complete = COMPLETE_PHONE_DIGIT_COUNTS if PHONE_WORDS.intersection(words) else COMPLETE_DIGIT_COUNTS
     return bool(words) and is_number(words[-1]) and 0 < digits < MAX_GROUPED_DIGITS and digits not in complete

@@ -6,8 +6,9 @@ does not. Finished words ("I need a plumber tomorrow.", "Yes." to a yes/no quest
 unfinished ones ("... for", "um", three digits of a phone number) score 0. Words that say
 neither score `UNDECIDED_PROBABILITY`: the short wait, LiveKit's own behaviour without a detector.
 
-The STT's own doubt counts too: a last word it was unsure of cannot finish a turn the words
-before it leave open (`agent/turns/word_confidence.py`). The Agent's `stt_node` passes the STT's
+The STT's own doubt counts too: a last word with no speech under it (one the STT invented)
+cannot finish a turn the words before it leave open; a word it heard but may have misread can
+(`agent/turns/word_confidence.py`). The Agent's `stt_node` passes the STT's
 finals through `heard.watch` so the detector knows which words those are.
 
 Why not LiveKit's v1-mini audio model: it judged every complete synthesized sentence unfinished
@@ -48,7 +49,9 @@ class WordsTurnDetector:
         self._on_verdict = on_verdict
         self.min_word_confidence = min_word_confidence
         self.heard = LastFinal(min_word_confidence)
-        """The STT's latest final and the words it was unsure of; fed by the Agent's `stt_node`."""
+        """The STT's latest final and the words it was unsure of; fed by the Agent's `stt_node`.
+        `min_word_confidence` is what the backchannel filter reads as a misread word; the verdict
+        doubts only unheard ones."""
 
     @property
     def model(self) -> str:
@@ -69,7 +72,7 @@ class WordsTurnDetector:
         transcript = _last_text(chat_ctx, "user")
         verdict = judge_doubting(
             transcript,
-            unsure_words=self.heard.unsure_words_at_end_of(transcript),
+            unsure_words=self.heard.unheard_words_at_end_of(transcript),
             agent_last_said=_last_text(chat_ctx, "assistant"),
         )
         if self._on_verdict is not None:

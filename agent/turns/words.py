@@ -72,6 +72,9 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(_ANNOTATION.sub(" ", text.lower()))
 
 
+TIME_PREPOSITIONS = frozenset({"at", "by", "around", "after", "before", "until", "till", "from"})
+"""Before a number, these make it a clock time ("at 3.", "by 10?"), said whole, not a digit group."""
+
 NUMBER_WORDS = frozenset(
     {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 )

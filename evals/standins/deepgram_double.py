@@ -20,6 +20,10 @@ from evals.standins.state import StandInState
 logger = logging.getLogger("standins.deepgram")
 
 MODEL_UUID = "00000000-0000-0000-0000-test-double"
+FINALIZE_QUIET_S = 0.1
+"""Quiet since the last loud frame for a Finalize to find the caller done with the line; a
+Finalize while louder audio still arrives comes mid-utterance (LiveKit flushes after its own
+VAD's end of speech, 0.3 s of silence, so only a caller who resumed or never paused is loud)."""
 
 
 def _flag(request: web.Request, name: str, default: bool) -> bool:
@@ -49,14 +53,24 @@ class _Utterance:
     onset_audio_s: float
     onset_wall: float
     revealed: int = 0
+    finalized: int = 0
+    """Words already sent in a final: a Finalize mid-utterance finalizes the words so far, and
+    the rest of the same script line follows in later results (the script does not move on)."""
     ended: bool = False
     final_sent: bool = False
     interim_task: asyncio.Task[None] | None = None
     final_task: asyncio.Task[None] | None = None
+    final_due: float = float("inf")
+    """Wall time (monotonic) the pending end-of-utterance final goes out."""
 
     @property
     def words(self) -> list[str]:
         return self.text.split()
+
+    @property
+    def rest(self) -> str:
+        """The words of the line not yet sent in a final."""
+        return " ".join(self.words[self.finalized :])
 
 
 @dataclass
@@ -117,7 +131,15 @@ class _Connection:
             if self.request.transport is not None:
                 self.request.transport.abort()
 
-    def results(self, utterance: _Utterance, text: str, *, final: bool, from_finalize: bool = False) -> dict:
+    def results(
+        self,
+        utterance: _Utterance,
+        text: str,
+        *,
+        final: bool,
+        from_finalize: bool = False,
+        speech_final: bool | None = None,
+    ) -> dict:
         end_s = (
             self.audio_s if not utterance.ended else max(utterance.onset_audio_s, self.detector.last_loud_s)
         )
@@ -127,7 +149,7 @@ class _Connection:
             "duration": round(max(0.0, end_s - utterance.onset_audio_s), 3),
             "start": round(utterance.onset_audio_s, 3),
             "is_final": final,
-            "speech_final": final,
+            "speech_final": final if speech_final is None else speech_final,
             "from_finalize": from_finalize,
             "channel": {
                 "alternatives": [
@@ -216,9 +238,9 @@ class DeepgramStandIn:
                     continue
                 kind = _message_type(msg.data)
                 if kind == "Finalize":
-                    await self._finalize(conn)
+                    self._finalize(conn)
                 elif kind == "CloseStream":
-                    await self._finalize(conn)
+                    await self._close(conn)
                     await conn._write(self._metadata(conn))
                     await conn.ws.close()
                     return
@@ -252,9 +274,12 @@ class DeepgramStandIn:
         # reveal the script's words one by one, the final result brings the last; like Deepgram, keep
         # sending the hypothesis while speech goes on, even unchanged (the STT watchdog counts on it)
         while not utterance.ended:
-            utterance.revealed = min(utterance.revealed + 1, max(1, len(utterance.words) - 1))
-            text = " ".join(utterance.words[: utterance.revealed])
-            await conn.send(conn.results(utterance, text, final=False))
+            most = max(utterance.finalized + 1, len(utterance.words) - 1)
+            utterance.revealed = min(utterance.revealed + 1, most, len(utterance.words))
+            # after a Finalize mid-utterance, a hypothesis covers only the words since
+            text = " ".join(utterance.words[utterance.finalized : utterance.revealed])
+            if text:
+                await conn.send(conn.results(utterance, text, final=False))
             await asyncio.sleep(profile.stt_interim_every_ms / 1000)
 
     def _on_end(self, conn: _Connection, utterance: _Utterance) -> None:
@@ -263,18 +288,35 @@ class DeepgramStandIn:
         if utterance.interim_task is not None:
             utterance.interim_task.cancel()
         due = conn.wall_at(conn.detector.last_loud_s) + self.state.delay_s(self.state.profile.stt_final_ms)
-        utterance.final_task = conn.spawn(self._final_at(conn, utterance, due))
+        self._schedule_final(conn, utterance, due, from_finalize=False)
 
-    async def _final_at(self, conn: _Connection, utterance: _Utterance, due: float) -> None:
+    def _schedule_final(
+        self, conn: _Connection, utterance: _Utterance, due: float, *, from_finalize: bool
+    ) -> None:
+        """The end-of-utterance final at `due`, unless one is already due sooner."""
+        if utterance.final_task is not None and not utterance.final_task.done():
+            if utterance.final_due <= due:
+                return
+            utterance.final_task.cancel()
+        utterance.final_due = due
+        utterance.final_task = conn.spawn(self._final_at(conn, utterance, due, from_finalize=from_finalize))
+
+    async def _final_at(
+        self, conn: _Connection, utterance: _Utterance, due: float, *, from_finalize: bool
+    ) -> None:
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        await self._send_final(conn, utterance, from_finalize=False)
+        await self._send_final(conn, utterance, from_finalize=from_finalize)
 
     async def _send_final(self, conn: _Connection, utterance: _Utterance, *, from_finalize: bool) -> None:
         if utterance.final_sent:
             return
         utterance.final_sent = True
         utterance.ended = True
-        await conn.send(conn.results(utterance, utterance.text, final=True, from_finalize=from_finalize))
+        if utterance.interim_task is not None:
+            utterance.interim_task.cancel()
+        # the words a mid-utterance Finalize already sent are not sent again (possibly none are left)
+        rest, utterance.finalized = utterance.rest, len(utterance.words)
+        await conn.send(conn.results(utterance, rest, final=True, from_finalize=from_finalize))
         self.state.stats["stt"].completed += 1
         self.state.recent_transcripts.append(utterance.text)
         if conn.utterance_end_ms is not None:
@@ -287,8 +329,40 @@ class DeepgramStandIn:
                 }
             )
 
-    async def _finalize(self, conn: _Connection) -> None:
-        """Finalize/CloseStream: whatever was heard is final now."""
+    def _finalize(self, conn: _Connection) -> None:
+        """Finalize: what was heard so far is final, after the profile's processing time.
+
+        Deepgram answers a Finalize without waiting for its endpointing silence, but not at once:
+        the final comes `stt_final_ms` after the request (the same processing time its endpointed
+        finals take after the silence). An utterance the caller is still speaking is finalized up
+        to the words heard so far; the rest of that script line follows in later results, and the
+        next onset within the line takes no new line, so the script never runs ahead of the caller."""
+        utterance = conn.current
+        if utterance is None or utterance.final_sent:
+            return
+        due = time.monotonic() + self.state.delay_s(self.state.profile.stt_final_ms)
+        if utterance.ended or conn.audio_s - conn.detector.last_loud_s >= FINALIZE_QUIET_S:
+            # the caller is quiet: the whole line is heard, ahead of the energy end's silence. As
+            # after Deepgram's Finalize, what the caller says next is a new utterance (a new line)
+            utterance.ended = True
+            conn.detector.end_speech()
+            if utterance.interim_task is not None:
+                utterance.interim_task.cancel()
+            self._schedule_final(conn, utterance, due, from_finalize=True)
+            return
+        heard = utterance.words[utterance.finalized : utterance.revealed]
+        utterance.finalized = max(utterance.finalized, utterance.revealed)
+        conn.spawn(self._partial_final_at(conn, utterance, " ".join(heard), due))
+
+    async def _partial_final_at(
+        self, conn: _Connection, utterance: _Utterance, text: str, due: float
+    ) -> None:
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        # speech goes on: is_final without speech_final, as Deepgram marks a finalize mid-speech
+        await conn.send(conn.results(utterance, text, final=True, from_finalize=True, speech_final=False))
+
+    async def _close(self, conn: _Connection) -> None:
+        """CloseStream: whatever was heard is final now, before the Metadata and the close."""
         utterance = conn.current
         if utterance is None or utterance.final_sent:
             return

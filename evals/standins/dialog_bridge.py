@@ -38,6 +38,23 @@ def _looks_like_error(output: str) -> bool:
     return not isinstance(parse_output(output), dict | list)
 
 
+def _as_called(arguments: str) -> str:
+    """A tool call's arguments as the engine made them: without the nulls `fit_strict` added.
+
+    A strict schema makes every property required, so the wire carries `null` for each optional
+    argument the engine left out. Read back as they are, the engine's own call no longer equals
+    the call it wants (`{"date": ..., "end_date": None} != {"date": ...}`), so it asks for the
+    same result again on every turn.
+    """
+    try:
+        parsed = json.loads(arguments or "{}")
+    except ValueError:
+        return arguments
+    if not isinstance(parsed, dict):
+        return arguments
+    return json.dumps({name: value for name, value in parsed.items() if value is not None})
+
+
 def chat_context(messages: list[dict[str, Any]]) -> llm.ChatContext:
     """Rebuild LiveKit's chat context from the wire messages, so the engine reads what it always reads."""
     ctx = llm.ChatContext.empty()
@@ -55,7 +72,7 @@ def chat_context(messages: list[dict[str, Any]]) -> llm.ChatContext:
                     llm.FunctionCall(
                         call_id=call.get("id", ""),
                         name=function.get("name", ""),
-                        arguments=function.get("arguments", "") or "{}",
+                        arguments=_as_called(function.get("arguments", "")),
                     )
                 )
         elif role == "tool":
@@ -101,30 +118,13 @@ def fit_strict(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, A
     return fitted
 
 
-REPEATED_TOOL_REPLY = "Thanks, I have that. What else can I help you with?"
-
-
 def answer(messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, now: dt.datetime) -> Answer:
     schemas = _parameters(tools)
     conversation = read_conversation(chat_context(messages))
     decision = decide(conversation, now=now, tool_names=set(schemas))
     if isinstance(decision, ToolCall):
         arguments = fit_strict(decision.arguments, schemas.get(decision.name, {}))
-        if _already_answered(conversation, decision.name, arguments):
-            # Through the wire the engine can ask again for a result it already has (seen with
-            # check_availability after find_customer): a real LLM answers then; so does the double,
-            # instead of looping on tool calls until LiveKit's step limit drops the turn.
-            return Answer(text=REPEATED_TOOL_REPLY)
         if decision.name in schemas and arguments is not None:
             return Answer(tool_name=decision.name, tool_arguments=json.dumps(arguments))
         return Answer(text=UNAVAILABLE_TOOL_REPLY)
     return Answer(text=decision.text)
-
-
-def _already_answered(conversation: Any, name: str, arguments: dict[str, Any] | None) -> bool:
-    """Whether this very call already has a result since the caller last spoke."""
-    turn = len(conversation.user_texts)
-    return any(
-        outcome.after_user_turn == turn and outcome.arguments == (arguments or {})
-        for outcome in conversation.outcomes(name)
-    )

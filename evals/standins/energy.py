@@ -35,6 +35,12 @@ class EnergyDetector:
         self.in_speech = False
         self.last_loud_s = 0.0
 
+    def end_speech(self) -> None:
+        """End the current utterance now, without an "end" event: the next loud frames are an onset."""
+        self.in_speech = False
+        self._loud_run = 0
+        self._quiet_run = 0
+
     def push(self, pcm: bytes) -> list[EnergyEvent]:
         samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype=np.int16)
         if self.channels > 1:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 
 import numpy as np
@@ -56,6 +57,22 @@ SPHINX_LOOKBACK_S = 0.15
 with its language weight lowered, pocketsphinx names background noise ("a", "mm") too."""
 
 
+_TRAILING_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)+\s*$")
+
+
+def said_so_far(finals: list[str]) -> str:
+    """The words earlier finals took, as the prompt a continuation decode is forced to begin with.
+
+    Without the trailing ellipsis Whisper writes for speech cut off at a pause ("No. That time is
+    too..."): forced into the prompt, it tells Whisper the speech stopped there, and its alignment
+    then puts the words that follow on no sound. "early." after "... too..." came back with
+    confidence 0.0-0.14 (0.98 without the dots), so the turn detector took a clearly spoken last
+    word for an invented one and judged the turn by "... too...": unfinished, answered after the
+    1.6 s maximum (issue 21's "No, that time is too early.", 2.0 s). The final keeps its dots:
+    the caller did pause there."""
+    return " ".join(_TRAILING_ELLIPSIS.sub("", final) for final in finals).strip()
+
+
 def _samples(frames: list[rtc.AudioFrame]) -> tuple[np.ndarray, int]:
     if not frames:
         return np.zeros(0, np.int16), SPHINX_SAMPLE_RATE
@@ -75,9 +92,22 @@ def _tail(frames: list[rtc.AudioFrame], seconds: float) -> list[rtc.AudioFrame]:
 
 class OfflineStreamingSTT(stt.STT):
     def __init__(
-        self, *, whisper: WhisperSTT, vad_model: vad.VAD, partials: SphinxPartials | None = None
+        self,
+        *,
+        whisper: WhisperSTT,
+        vad_model: vad.VAD,
+        partials: SphinxPartials | None = None,
+        accepts_flush: bool = False,
     ) -> None:
-        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=True))
+        """`accepts_flush` declares LiveKit's `manual_flush`, for a chain whose primary finalizes
+        on a flush (Deepgram's `Finalize`): `stt.FallbackAdapter` flushes only when every one of
+        its STTs declares it. A flush asks for nothing this stream does not already do: its own
+        early decode starts 50 ms into the caller's pause, before LiveKit's VAD (0.3 s of silence)
+        can ask, so the flush is taken and dropped. Left off for the offline-only chain, whose
+        end-of-turn timing was measured without LiveKit's flush path."""
+        super().__init__(
+            capabilities=stt.STTCapabilities(streaming=True, interim_results=True, manual_flush=accepts_flush)
+        )
         self._whisper = whisper
         self._vad = vad_model
         self._spare_partials = partials
@@ -169,8 +199,9 @@ class _TwoPassStream(stt.RecognizeStream):
         async for data in self._input_ch:
             if isinstance(data, rtc.AudioFrame):
                 vad_stream.push_frame(data)
-            else:
-                vad_stream.flush()
+            # a flush is not passed on: Silero's stream resets its speech state on one, which
+            # would cut the caller's utterance in two if LiveKit flushed in a pause they then
+            # spoke through (a negative verdict flushes halfway through its wait)
         vad_stream.end_input()
 
     async def _on_vad_event(self, event: vad.VADEvent) -> None:
@@ -221,7 +252,7 @@ class _TwoPassStream(stt.RecognizeStream):
         words already emitted (a fragment decoded alone loses its context and is misread).
         Past Whisper's window only the new frames are decoded."""
         start = utterance.transcribed_upto
-        heard, said_before = utterance.frames[:upto], " ".join(utterance.said)
+        heard, said_before = utterance.frames[:upto], said_so_far(utterance.said)
         if start and sum(f.samples_per_channel / f.sample_rate for f in heard) > MAX_SHORT_DECODE_S:
             heard, said_before = utterance.frames[start:upto], ""
         samples, rate = _samples(heard)

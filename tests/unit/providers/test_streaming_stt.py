@@ -14,7 +14,7 @@ from livekit.plugins import silero
 
 from agent.audio import resample
 from agent.providers.offline.espeak import EspeakEngine
-from agent.providers.offline.streaming_stt import OfflineStreamingSTT, _tail, _Utterance
+from agent.providers.offline.streaming_stt import OfflineStreamingSTT, _tail, _Utterance, said_so_far
 from agent.providers.offline.whisper_decoder import Decoded
 from agent.providers.offline.whisper_stt import WhisperSTT, load_whisper_model
 
@@ -213,3 +213,30 @@ async def test_after_an_early_final_the_next_decode_hears_the_whole_utterance() 
 def speech_at(rate: int, text: str) -> np.ndarray:
     voice = EspeakEngine.shared()
     return resample(voice.synthesize(text, words_per_minute=170), voice.sample_rate, rate)
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+def test_a_continuation_after_a_final_cut_off_with_dots_is_heard(
+    engine: OfflineStreamingSTT, rate: int
+) -> None:
+    """Issue 21's "No, that time is too early.": eSpeak's pauses give early finals "No." and
+    "That time is too...". Forced to begin with those dots, Whisper put "early." on no sound
+    (confidence 0.0), and the turn detector, taking it for an invented word, judged the turn by
+    "... too...": unfinished, answered after 1.6 s. The continuation's prompt drops the dots."""
+    from livekit.agents.types import TimedString
+
+    from agent.turns.end_of_turn import Verdict, judge_doubting
+    from agent.turns.word_confidence import MIN_WORD_CONFIDENCE, UNHEARD_WORD_CONFIDENCE, unsure_tail
+
+    voice = EspeakEngine.shared()
+    speech = resample(
+        voice.synthesize("No, that time is too early.", words_per_minute=150), voice.sample_rate, rate
+    )
+    finals = ["No.", "That time is too..."]
+    decoded = engine._whisper.transcribe_words(speech, rate, said_before=said_so_far(finals))
+    assert decoded is not None and decoded.text == "early.", decoded
+    assert decoded.words[-1].confidence >= MIN_WORD_CONFIDENCE, decoded.words  # 0.0-0.14 with the dots
+    words = [TimedString(word.text, confidence=word.confidence) for word in decoded.words]
+    unheard = unsure_tail(words, UNHEARD_WORD_CONFIDENCE)
+    turn = " ".join([*finals, decoded.text])
+    assert judge_doubting(turn, unsure_words=unheard) is Verdict.FINISHED

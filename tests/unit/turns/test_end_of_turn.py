@@ -61,3 +61,18 @@ def test_five_digits_of_a_phone_number_are_not_a_zip_code() -> None:
     assert judge("My phone number is free one, two. 4-0-7.") is Verdict.UNFINISHED
     assert judge("My zip code is six zero. 6-1-4.") is Verdict.FINISHED
     assert judge("My phone number is 312 407 2681.") is Verdict.FINISHED
+
+
+@pytest.mark.parametrize(
+    "transcript",
+    ["I would rather have it at 2.", "Can you come at 10?", "I would like it at three.", "Come by 10:30."],
+)
+def test_an_hour_after_a_time_preposition_is_a_time_said_whole(transcript: str) -> None:
+    """Whisper read "I would rather have it at noon." as "... at 2.": a phone number's first
+    digit to the digit-group rule, so the finished sentence waited the 1.6 s maximum (issue 21)."""
+    assert judge(transcript) is Verdict.FINISHED
+
+
+@pytest.mark.parametrize("transcript", ["Call me at 312.", "My phone number is 3-1-2.", "It's at 5 5 5"])
+def test_digit_groups_after_at_are_still_a_number_in_progress(transcript: str) -> None:
+    assert judge(transcript) is Verdict.UNFINISHED

@@ -62,8 +62,9 @@ async def _events(*finals: stt.SpeechData) -> AsyncIterator[stt.SpeechEvent]:
         yield stt.SpeechEvent(type=stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives=[data])
 
 
-async def test_the_detector_waits_when_deepgram_was_unsure_of_the_ending() -> None:
-    """The Deepgram plugin's own conversion carries the word confidences through unchanged."""
+async def test_a_word_deepgram_heard_but_was_unsure_of_still_ends_the_phrase() -> None:
+    """The Deepgram plugin's own conversion carries the word confidences through unchanged, and
+    an unsure "it." is still a word the caller said after "for": no reason to wait."""
     words = [("i", "I", 0.99), ("need", "need", 0.98), ("a", "a", 0.97), ("plumber", "plumber", 0.95)]
     words += [("for", "for", 0.93), ("it", "it.", 0.31)]
     data = {
@@ -91,6 +92,44 @@ async def test_the_detector_waits_when_deepgram_was_unsure_of_the_ending() -> No
     async for _event in detector.heard.watch(_events(final)):
         pass
     turn = _context(("user", "I need a plumber for it."))
-    assert await detector.predict_end_of_turn(turn) == 0.0
-    sure = WordsTurnDetector()
-    assert await sure.predict_end_of_turn(turn) == 1.0
+    assert detector.heard.unsure_words_at_end_of("I need a plumber for it.") == 1
+    assert detector.heard.unheard_words_at_end_of("I need a plumber for it.") == 0
+    assert await detector.predict_end_of_turn(turn) == 1.0
+
+
+def _offline_final(*pairs: tuple[str, float]) -> stt.SpeechData:
+    return _final(" ".join(text for text, _ in pairs), _words(*pairs))
+
+
+async def _detector_after(final: stt.SpeechData) -> WordsTurnDetector:
+    detector = WordsTurnDetector()
+    async for _event in detector.heard.watch(_events(final)):
+        pass
+    return detector
+
+
+async def test_a_misread_last_word_does_not_leave_the_phrase_before_it_open() -> None:
+    """Issue 21: the offline STT's final for eSpeak's "I would rather have it at noon." (words and
+    confidences as the call's stt_node saw them). "noon." has speech under it at 0.26: misread
+    perhaps, but said. Doubting it judged the turn by "... at" and answered after 1.6 s."""
+    final = _offline_final(
+        ("I", 0.76),
+        ("will", 0.82),
+        ("rather", 0.23),
+        ("have", 0.9),
+        ("it", 0.74),
+        ("at", 0.59),
+        ("noon.", 0.26),
+    )
+    detector = await _detector_after(final)
+    turn = _context(("assistant", "What time works for you?"), ("user", final.text))
+    assert await detector.predict_end_of_turn(turn) == 1.0
+
+
+async def test_an_invented_last_word_still_leaves_the_phrase_before_it_open() -> None:
+    """Whisper's "it." after "I need a plumber for" has no speech under it: confidence 0."""
+    final = _offline_final(
+        ("I", 0.9), ("need", 0.95), ("a", 0.95), ("plumber", 0.9), ("for", 0.77), ("it.", 0.0)
+    )
+    detector = await _detector_after(final)
+    assert await detector.predict_end_of_turn(_context(("user", final.text))) == 0.0
