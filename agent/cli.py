@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from agent.config import ConfigError, Settings, load_settings
+from evals.latency.cli_args import add_latency_parser
 from evals.load.cli_args import add_load_parser
 
 EXIT_USAGE = 2
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_testset.add_argument("directory", type=Path)
     bench_testset.add_argument("--limit", type=int, default=None, help="at most this many clips")
     add_load_parser(bench_kinds)
+    add_latency_parser(bench_kinds)
     bench_turns = bench_kinds.add_parser(
         "turns", help="turn taking at a WebRTC caller's ear: end of turn, barge-in, backchannels"
     )
@@ -208,6 +210,10 @@ def _run_bench(args: argparse.Namespace) -> int:
             from evals.bench_load import run_command as run_load
 
             result = run_load(args, progress=_progress)
+        elif args.bench == "latency":
+            from evals.latency.bench import run_command as run_latency
+
+            result = run_latency(args, progress=_progress)
         elif args.bench == "turns":
             from evals.bench_turns import run_command as run_turns
 

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     """A primary TTS with no audio by then is failed over."""
     stt_response_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.8
     """A primary STT that hears speech but sends nothing for this long is failed over."""
+    tts_phrase_cache: bool = True
+    """Keep the cloud voice's stock phrases under DATA_DIR/phrase-cache and replay them with no
+    request (agent/replies/phrase_cache.py); nothing with digits or names is kept."""
     fault_injection_llm_hang_word: str = ""
     """Tests only: put a hanging LLM test double first in the chain, hanging when the caller says this word."""
 

@@ -107,11 +107,14 @@ def build_providers(
         chosen_llm = llm.FallbackAdapter([watched_llm, offline_llm])
         _log_availability("llm", chosen_llm)
     if tts_primary is not None:
-        # the cache sits inside the watchdog: a kept phrase answers at once, a miss is still watched
-        cached_tts = PhraseCacheTTS(
-            tts_primary, directory=settings.data_dir / "phrase-cache", voice_settings=cloud_voice(settings)
-        )
-        watched_tts = WatchdogTTS(cached_tts, first_audio_timeout=settings.tts_first_audio_timeout_s)
+        if settings.tts_phrase_cache:
+            # inside the watchdog: a kept phrase answers at once, a miss is still watched
+            tts_primary = PhraseCacheTTS(
+                tts_primary,
+                directory=settings.data_dir / "phrase-cache",
+                voice_settings=cloud_voice(settings),
+            )
+        watched_tts = WatchdogTTS(tts_primary, first_audio_timeout=settings.tts_first_audio_timeout_s)
         chosen_tts = tts.FallbackAdapter([watched_tts, offline_tts])
         _log_availability("tts", chosen_tts)
 

@@ -44,6 +44,8 @@ def cloud_worker(shared_server: RunningServer, standins: StandInProcess) -> Iter
         FAILED_TURNS_TO_TRANSFER="10",
         # calls here come one at a time: two warm job processes are plenty, and start faster than four
         WORKER_NUM_IDLE_PROCESSES="2",
+        # every reply must reach the speech double, so its faults meet the turn they were set for
+        TTS_PHRASE_CACHE="false",
         **standins.env,
     )
     worker.wait_for_log("registered worker")
