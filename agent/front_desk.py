@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine
+from typing import Any
 
 from livekit import rtc
 from livekit.agents import (
@@ -82,6 +84,7 @@ class FrontDesk(FrontDeskTools, Agent):
         self._generation_started_at: float | None = None
         self._confirmed_call = ""
         self._background: set[asyncio.Task[None]] = set()
+        self._confirms_prepared = False
 
     async def on_enter(self) -> None:
         engine = self.session.tts
@@ -100,10 +103,10 @@ class FrontDesk(FrontDeskTools, Agent):
     def _prepare_confirms(self, engine: object) -> None:
         """Renders the quick confirms while the greeting plays, and times this call's replies."""
         confirms = self.confirms
-        if confirms is None or not isinstance(engine, tts.TTS) or self._background:
+        if confirms is None or not isinstance(engine, tts.TTS) or self._confirms_prepared:
             return
-        task = asyncio.create_task(confirms.render(engine), name="quick-confirms.render")
-        self._background.add(task)
+        self._confirms_prepared = True
+        task = self._in_background(confirms.render(engine), "quick-confirms.render")
 
         # the call's own providers (not the session, whose metrics event is deprecated) report
         # each request's first token and first audio
@@ -123,11 +126,22 @@ class FrontDesk(FrontDeskTools, Agent):
         voices = getattr(engine, "inner", engine)
         task.add_done_callback(lambda _task: voices.on("metrics_collected", _tts_timed))
 
+    def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        # a fresh context: outside `on_enter`'s span, which ends long before the work does (the
+        # TTS fallback adapter stamps its serving voice on the span current at the request)
+        task = asyncio.create_task(work, name=name, context=contextvars.Context())
+        # the loop holds tasks weakly: kept here until done
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
     async def on_user_turn_completed(self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage) -> None:
         # the reply (possibly generating already, preemptively) is scheduled right after this
         # returns, so a confirm said here plays first while the answer's LLM and TTS run on
         if self.confirms is None or self.session.tts is None:
             return
+        # what this call measured so far goes to the next call on the chain
+        self._in_background(self.confirms.keep_timing(), "quick-confirms.keep-timing")
         started = self._generation_started_at
         now = time.perf_counter()
         generating_for = now - started if started is not None and now - started < RECENT_GENERATION_S else 0.0

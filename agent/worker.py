@@ -25,7 +25,8 @@ from agent.providers.factory import Providers, build_providers
 from agent.providers.offline import shared_models
 from agent.providers.offline.dialog import slots as dialog_slots
 from agent.providers.offline.whisper_stt import WhisperSTT
-from agent.replies.quick_confirms import QuickConfirms, timer_for_chain
+from agent.replies.quick_confirms import QuickConfirms
+from agent.replies.reply_timing import load_timer
 from agent.session import build_session
 from agent.speaking_rate import use_batched_speaking_rate
 from agent.telemetry import setup as telemetry_setup
@@ -97,9 +98,12 @@ async def entrypoint(ctx: JobContext) -> None:
     telemetry = _observe(ctx, session, call_state, settings, providers=providers)
     # a call that waited in line was already welcomed: it hears that it is through, not a second welcome
     greeting = _greeting_for(ctx.job.metadata, settings)
-    front_desk = FrontDesk(
-        greeting=greeting, business=business, confirms=QuickConfirms(timer_for_chain(providers.chain))
+    # quick confirms start from what the last call on this chain measured (agent/replies/)
+    timing_file = settings.data_dir / "reply-timing.json"
+    confirms = QuickConfirms(
+        load_timer(timing_file, providers.chain), chain=providers.chain, timing_file=timing_file
     )
+    front_desk = FrontDesk(greeting=greeting, business=business, confirms=confirms)
     _escalate_through(session, call_state, settings, front_desk)
     watch_llm_failover(providers.llm, call_state)
     logger.info("call starting", extra={"providers": providers.chain})

@@ -21,11 +21,13 @@ import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from livekit import rtc
 from livekit.agents import tts
 
 from agent.leading_silence import trim_leading_silence
+from agent.replies.reply_timing import ReplyTimer, save_timer
 
 logger = logging.getLogger("voice_agent.replies")
 
@@ -71,46 +73,6 @@ def caller_act(text: str) -> CallerAct:
     return CallerAct.ANSWER
 
 
-@dataclass
-class ReplyTimer:
-    """Predicts how long after a turn's reply starts generating its first audio is heard.
-
-    Seeded from the chain's published first-token and first-audio figures, then an exponentially
-    weighted mean of this call's own measurements (LiveKit's LLM and TTS metrics), so a call whose
-    provider failed over to the offline stack stops confirming.
-    """
-
-    llm_first_token_s: float
-    tts_first_audio_s: float
-    first_clause_s: float = 0.1
-    """Tokens from the first one to a speakable first clause, at 60-100 tokens a second."""
-    weight: float = 0.3
-
-    def observe_llm(self, ttft_s: float) -> None:
-        if ttft_s > 0:
-            self.llm_first_token_s += self.weight * (ttft_s - self.llm_first_token_s)
-
-    def observe_tts(self, ttfb_s: float) -> None:
-        if ttfb_s > 0:
-            self.tts_first_audio_s += self.weight * (ttfb_s - self.tts_first_audio_s)
-
-    def remaining_s(self, generating_for_s: float) -> float:
-        """Predicted wait from now to the answer's first audio, for a reply generating this long."""
-        expected = self.llm_first_token_s + self.first_clause_s + self.tts_first_audio_s
-        return max(0.0, expected - max(0.0, generating_for_s))
-
-
-def timer_for_chain(chain: str) -> ReplyTimer:
-    """The prior for a provider chain ("llm=openai>offline tts=openai>offline"): the cloud's public
-    p50 figures (gpt-4.1 first token 683 ms, OpenAI TTS first audio 400 ms), or the offline stack's."""
-    cloud_llm = "llm=openai" in chain
-    cloud_tts = "tts=openai" in chain
-    return ReplyTimer(
-        llm_first_token_s=0.68 if cloud_llm else 0.15,
-        tts_first_audio_s=0.40 if cloud_tts else 0.08,
-    )
-
-
 @dataclass(frozen=True)
 class Confirm:
     text: str
@@ -134,6 +96,9 @@ class QuickConfirms:
     """One call's confirms: rendered once at its start, then picked turn by turn."""
 
     timer: ReplyTimer
+    chain: str = ""
+    timing_file: Path | None = None
+    """Where the timer is kept for the next call on this chain (reply_timing.py)."""
     confirms: dict[CallerAct, tuple[str, ...]] = field(default_factory=lambda: dict(CONFIRMS))
     tool_confirms: tuple[str, ...] = TOOL_CONFIRMS
     tool_follow_ups: tuple[str, ...] = TOOL_FOLLOW_UPS
@@ -146,14 +111,16 @@ class QuickConfirms:
 
     @property
     def phrases(self) -> list[str]:
+        """Every phrase, the first of each kind first: on a fresh phrase cache a cloud voice takes
+        0.4-0.8 s a phrase, and the caller's first turn may come before all are rendered."""
+        groups = [*self.confirms.values(), self.tool_confirms, self.tool_follow_ups]
         return [
-            *(text for texts in self.confirms.values() for text in texts),
-            *self.tool_confirms,
-            *self.tool_follow_ups,
+            group[i] for i in range(max(map(len, groups), default=0)) for group in groups if i < len(group)
         ]
 
-    async def render(self, engine: tts.TTS, *, at_once: int = 2) -> None:
+    async def render(self, engine: tts.TTS, *, at_once: int = 4) -> None:
         """Synthesizes every phrase through the call's voice; one that fails is simply never played."""
+        # a semaphore grants in request order, so the first phrase of each kind goes first
         limiter = asyncio.Semaphore(at_once)
 
         async def _one(text: str) -> None:
@@ -167,6 +134,9 @@ class QuickConfirms:
                 self._rendered[text] = Confirm(text, tuple(frames))
 
         await asyncio.gather(*(_one(text) for text in self.phrases))
+
+    async def keep_timing(self) -> None:
+        await asyncio.to_thread(save_timer, self.timing_file, self.chain, self.timer)
 
     def for_turn(self, caller_text: str, *, generating_for_s: float) -> Confirm | None:
         """The confirm to play as the caller's turn ends, or None when the answer will be in time."""

@@ -6,21 +6,35 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from agent.telemetry.budgets import OFFLINE_PROVIDER
+
 logger = logging.getLogger("voice_agent.telemetry")
 
 RepeatedBreachHook = Callable[[str], None]
 
 
 class BudgetMonitor:
-    def __init__(self, allowances_ms: dict[str, float], *, repeat_after: int = 3) -> None:
+    def __init__(
+        self,
+        allowances_ms: dict[str, float],
+        *,
+        repeat_after: int = 3,
+        cloud_ms: dict[str, float] | None = None,
+    ) -> None:
         self.allowances_ms = allowances_ms
+        self.cloud_ms = cloud_ms or {}
+        """Allowances for a hop a cloud provider served: a cloud turn is not "over budget" by the
+        offline stack's numbers on every turn."""
         self.repeat_after = repeat_after
         self.on_repeated_breach: list[RepeatedBreachHook] = []
         """Called with the hop name (e.g. "voice.hop.llm") once per streak of `repeat_after` turns."""
         self._streaks: dict[str, int] = {}
 
-    def breached(self, hop: str, latency_ms: float) -> bool:
+    def breached(self, hop: str, latency_ms: float, *, provider: str | None = None) -> bool:
+        """Over the allowance of the chain that served the hop (`provider`: None when not known)."""
         allowance = self.allowances_ms.get(hop)
+        if provider is not None and provider != OFFLINE_PROVIDER:
+            allowance = self.cloud_ms.get(hop, allowance)
         return allowance is not None and latency_ms > allowance
 
     def end_turn(self, breached_hops: set[str]) -> list[str]:

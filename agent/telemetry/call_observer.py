@@ -112,6 +112,7 @@ class CallObserver:
                 "voice.hop.llm",
                 metrics.timestamp - metrics.duration,
                 metrics.timestamp,
+                provider=meta.model_provider if meta else None,
                 ttft_ms=round(metrics.ttft * 1000, 1),
                 **{
                     "gen_ai.operation.name": "chat",
@@ -125,7 +126,11 @@ class CallObserver:
             turn.tts_recorded = True
             start = metrics.timestamp - metrics.duration
             self.spans.hop(
-                "voice.hop.tts", start, start + metrics.ttfb, ttfb_ms=round(metrics.ttfb * 1000, 1)
+                "voice.hop.tts",
+                start,
+                start + metrics.ttfb,
+                provider=metrics.metadata.model_provider if metrics.metadata else None,
+                ttfb_ms=round(metrics.ttfb * 1000, 1),
             )
 
     def _end_of_turn(self, turn: Turn, metrics: EOUMetrics) -> None:

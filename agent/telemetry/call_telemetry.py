@@ -76,7 +76,9 @@ def observe_call(
     provider = setup_tracing(settings, redactor)
     setup_metrics()
     budgets = load_budget_file(settings.budgets_path or DEFAULT_BUDGETS)
-    monitor = BudgetMonitor(budgets.budgets_ms, repeat_after=budgets.actions.repeated_breach_turns)
+    monitor = BudgetMonitor(
+        budgets.budgets_ms, repeat_after=budgets.actions.repeated_breach_turns, cloud_ms=budgets.cloud_ms
+    )
     metrics = VoiceMetrics()
     spans = CallSpans(
         provider.get_tracer(TRACER_NAME),

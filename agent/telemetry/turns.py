@@ -72,12 +72,17 @@ class CallSpans:
         self.turn = Turn(index=self.turns, span=span, speech_start=at)
         return self.turn
 
-    def hop(self, name: str, start: float, end: float, **attributes: object) -> float | None:
-        """One hop span under the current turn; returns its latency (ms) as budgets judge it."""
+    def hop(
+        self, name: str, start: float, end: float, *, provider: str | None = None, **attributes: object
+    ) -> float | None:
+        """One hop span under the current turn; returns its latency (ms) as budgets judge it,
+        by the allowances of the chain that served it (`provider`, when known)."""
         turn = self.turn
         if turn is None:
             return None
         end = max(end, start)
+        if provider is not None:
+            attributes["voice.provider"] = provider
         span = self._tracer.start_span(
             name,
             context=trace.set_span_in_context(turn.span),
@@ -89,7 +94,7 @@ class CallSpans:
         latency_ms = float(figure) if isinstance(figure, int | float) else (end - start) * 1000
         turn.hop_ms.setdefault(name, latency_ms)
         self._metrics.record_hop(name, latency_ms, self._transport)
-        if self._monitor.breached(name, latency_ms) and name not in turn.breaches:
+        if self._monitor.breached(name, latency_ms, provider=provider) and name not in turn.breaches:
             turn.breaches.add(name)
             self._metrics.budget_breaches.add(1, {"hop": name})
             turn.span.add_event("voice.budget_breached", {"hop": name, "latency_ms": round(latency_ms, 1)})

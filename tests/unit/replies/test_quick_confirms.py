@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -14,9 +15,9 @@ from agent.replies.quick_confirms import (
     CallerAct,
     QuickConfirms,
     caller_act,
-    timer_for_chain,
     without_leading_confirms,
 )
+from agent.replies.reply_timing import load_timer, save_timer, timer_for_chain
 from tests.unit.replies.scripted_voice import ScriptedVoice
 from tools.front_desk_tools import FILLER
 
@@ -93,3 +94,18 @@ async def test_tool_steps_get_a_confirm_then_a_follow_up_and_no_more() -> None:
     # the next turn starts the count again
     confirms.for_turn("Yes, book it.", generating_for_s=0.0)
     assert confirms.for_tool() is not None
+
+
+def test_a_new_call_starts_from_what_the_last_call_on_its_chain_measured(tmp_path: Path) -> None:
+    timing = tmp_path / "reply-timing.json"
+    assert load_timer(timing, CLOUD).llm_first_token_s == timer_for_chain(CLOUD).llm_first_token_s
+    measured = timer_for_chain(CLOUD)
+    for _ in range(20):
+        measured.observe_llm(0.02)
+        measured.observe_tts(0.01)
+    save_timer(timing, CLOUD, measured)
+    save_timer(timing, OFFLINE, timer_for_chain(OFFLINE))
+    assert load_timer(timing, CLOUD).remaining_s(0.0) < 0.2
+    # a torn file is the public prior again, never an error
+    timing.write_text("{not json")
+    assert load_timer(timing, CLOUD).llm_first_token_s == timer_for_chain(CLOUD).llm_first_token_s
