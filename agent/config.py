@@ -102,11 +102,11 @@ class Settings(BaseSettings):
     barge_in_gate_hangover_s: Annotated[float, Field(ge=0.02, le=1.0)] = 0.1
     """Quiet that ends the caller's sound: bridges stop consonants and the gap in "got it"."""
 
-    llm_first_token_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.2
+    llm_first_token_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.5
     """A primary LLM with no first token by then is failed over (hung-provider watchdog)."""
     llm_stall_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.0
     """Longest gap between LLM chunks before the stream is failed over."""
-    tts_first_audio_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.0
+    tts_first_audio_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 1.2
     """A primary TTS with no audio by then is failed over."""
     stt_response_timeout_s: Annotated[float, Field(ge=0.1, le=30.0)] = 0.8
     """A primary STT that hears speech but sends nothing for this long is failed over."""

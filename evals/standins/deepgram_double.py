@@ -318,6 +318,7 @@ class DeepgramStandIn:
         rest, utterance.finalized = utterance.rest, len(utterance.words)
         await conn.send(conn.results(utterance, rest, final=True, from_finalize=from_finalize))
         self.state.stats["stt"].completed += 1
+        self.state.stats["stt"].finalized += from_finalize
         self.state.recent_transcripts.append(utterance.text)
         if conn.utterance_end_ms is not None:
             await asyncio.sleep(conn.utterance_end_ms / 1000)

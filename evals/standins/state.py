@@ -21,6 +21,8 @@ class HopStats:
     """Of those, how many met an injected fault."""
     completed: int = 0
     """Finals sent (STT), replies finished (LLM), syntheses finished (TTS)."""
+    finalized: int = 0
+    """Of the STT's finals, how many a Finalize brought (the agent ended the turn, not the quiet)."""
 
 
 @dataclass

@@ -82,6 +82,8 @@ async def test_every_tool_turn_is_answered_with_words_and_a_filler_is_followed_b
     assert "find_customer" in state["recent_tool_calls"], summary
     assert "check_availability" in state["recent_tool_calls"], summary
     assert len(report.turns) == len(LINES), summary
+    # the agent's end-of-turn verdict ended Deepgram's turns (Finalize), not Deepgram's own quiet wait
+    assert state["stats"]["stt"]["finalized"] > 0, summary
     replies = [reply.strip() for reply in state["recent_replies"] if reply.strip()]
     for index, turn in enumerate(report.turns):
         assert turn.answered, f"turn {index} unanswered\n{summary}"
