@@ -22,8 +22,8 @@ from livekit.agents.metrics import LLMMetrics, TTSMetrics
 from livekit.agents.voice import SpeechHandle
 
 from agent.escalation.watcher import confidence_of_finals
-from agent.greeting_audio import greeting_audio
-from agent.leading_silence import tts_node_without_leading_silence
+from agent.replies.greeting_audio import greeting_audio
+from agent.replies.leading_silence import tts_node_without_leading_silence
 from agent.replies.quick_confirms import QuickConfirms
 from agent.telemetry.call_telemetry import telemetry_for
 from agent.turns.backchannel_filter import hold_backchannels

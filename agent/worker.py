@@ -17,7 +17,6 @@ from agent.escalation.policy import EscalationPolicy
 from agent.escalation.transfer import EscalationDeps, TransferDesk
 from agent.escalation.watcher import watch_llm_failover, watch_turns
 from agent.front_desk import FrontDesk
-from agent.greeting_audio import greeting_voice, keep_greetings_in
 from agent.overflow.held_call import is_handoff
 from agent.overflow.hold_audio import ANSWERED_AFTER_WAITING
 from agent.overflow.rescue import is_rescue, keep_alive
@@ -25,6 +24,7 @@ from agent.providers.factory import Providers, build_providers
 from agent.providers.offline import shared_models
 from agent.providers.offline.dialog import slots as dialog_slots
 from agent.providers.offline.whisper_stt import WhisperSTT
+from agent.replies.greeting_audio import greeting_voice, keep_greetings_in
 from agent.replies.quick_confirms import QuickConfirms
 from agent.replies.reply_timing import load_timer
 from agent.session import build_session
@@ -70,7 +70,7 @@ def prewarm(proc: JobProcess) -> None:
     # and its speaking-rate estimate ran ~120 ms of FFTs on the loop as each greeting started
     use_batched_speaking_rate()
     dialog_slots.warm_up()  # dateparser's lazy patterns, else compiled mid-call
-    # the greeting is synthesized once and replayed from there (agent/greeting_audio.py)
+    # the greeting is synthesized once and replayed from there (agent/replies/greeting_audio.py)
     keep_greetings_in(settings.data_dir / "greetings", greeting_voice(settings))
     # one breaker per backend per process: an outage seen by one call fails the next fast
     proc.userdata["business"] = build_business(settings, backend)

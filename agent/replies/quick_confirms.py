@@ -26,7 +26,7 @@ from pathlib import Path
 from livekit import rtc
 from livekit.agents import tts
 
-from agent.leading_silence import trim_leading_silence
+from agent.replies.leading_silence import trim_leading_silence
 from agent.replies.reply_timing import ReplyTimer, save_timer
 
 logger = logging.getLogger("voice_agent.replies")

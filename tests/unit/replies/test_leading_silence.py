@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from livekit import rtc
 
-from agent.leading_silence import LEAD_IN_S, MAX_TRIM_S, trim_leading_silence
 from agent.providers.offline.espeak import EspeakEngine
+from agent.replies.leading_silence import LEAD_IN_S, MAX_TRIM_S, trim_leading_silence
 
 RATE = 24000
 FRAME = 480  # 20 ms

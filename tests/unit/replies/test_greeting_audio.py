@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from livekit import rtc
 
-from agent.greeting_audio import forget_kept_greetings, greeting_audio, keep_greetings_in
+from agent.replies.greeting_audio import forget_kept_greetings, greeting_audio, keep_greetings_in
 
 
 class _Voice:
