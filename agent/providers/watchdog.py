@@ -26,7 +26,7 @@ SPEECH_DBFS = -40.0
 """Energy above which pushed audio counts as speech a healthy STT must react to."""
 
 
-class _SpeaksForInner:
+class SpeaksForInner:
     """The wrapped provider's names, so logs, spans and fallback events show the real provider."""
 
     inner: llm.LLM | tts.TTS | stt.STT
@@ -44,7 +44,7 @@ class _SpeaksForInner:
         return self.inner.label
 
 
-class WatchdogLLM(_SpeaksForInner, llm.LLM):
+class WatchdogLLM(SpeaksForInner, llm.LLM):
     def __init__(self, inner: llm.LLM, *, first_token_timeout: float, stall_timeout: float) -> None:
         super().__init__()
         self.inner = inner
@@ -112,7 +112,7 @@ class _WatchdogLLMStream(llm.LLMStream):
             await self._inner.aclose()
 
 
-class WatchdogTTS(_SpeaksForInner, tts.TTS):
+class WatchdogTTS(SpeaksForInner, tts.TTS):
     """Bounds the time from request to first audio; the inner TTS is used through `synthesize`."""
 
     def __init__(self, inner: tts.TTS, *, first_audio_timeout: float) -> None:
@@ -164,7 +164,7 @@ class _WatchdogChunkedStream(tts.ChunkedStream):
         output_emitter.flush()
 
 
-class WatchdogSTT(_SpeaksForInner, stt.STT):
+class WatchdogSTT(SpeaksForInner, stt.STT):
     """Fails a streaming STT that hears speech (by energy) but emits no event in time."""
 
     def __init__(self, inner: stt.STT, *, response_timeout: float) -> None:

@@ -23,6 +23,7 @@ from livekit import rtc
 from livekit.agents import tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 
+from agent.providers.watchdog import SpeaksForInner
 from agent.replies.kept_audio import load_frames, store_frames
 
 logger = logging.getLogger("voice_agent.replies")
@@ -48,7 +49,7 @@ def is_keepable(text: str) -> bool:
     )
 
 
-class PhraseCacheTTS(tts.TTS):
+class PhraseCacheTTS(SpeaksForInner, tts.TTS):
     """Serves kept phrases from memory or disk; everything else, and every miss, from `inner`."""
 
     def __init__(self, inner: tts.TTS, *, directory: Path | None, voice_settings: str) -> None:
@@ -57,23 +58,11 @@ class PhraseCacheTTS(tts.TTS):
             sample_rate=inner.sample_rate,
             num_channels=inner.num_channels,
         )
-        self.inner = inner
+        self.inner: tts.TTS = inner
         self.directory = directory
         self._voice_settings = voice_settings
         self._memory: dict[str, tuple[rtc.AudioFrame, ...]] = {}
         self.hits = 0
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def provider(self) -> str:
-        return self.inner.provider
-
-    @property
-    def label(self) -> str:
-        return self.inner.label
 
     def key(self, text: str) -> str:
         parts = (
